@@ -1,0 +1,425 @@
+"""The recipe of the small base image the build tests run on: Debian's static busybox plus stub tools.
+
+The stubs stand in for git, pip, python and the account tools so that Dockerfiles written for real images build
+here without network. Every file they write is a function of their arguments and inputs only (no timestamps, no
+randomness), so two builds of equivalent Dockerfiles give identical images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_IMAGE = "localhost/dockerfix-base"
+BUSYBOX = Path("/bin/busybox")
+PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+PASSWD = """\
+root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+"""
+
+# Debian names group 65534 "nogroup"; `chown nobody:nogroup` is what Debian-based Dockerfiles write.
+GROUP = """\
+root:x:0:
+daemon:x:1:
+www-data:x:33:
+users:x:100:
+nogroup:x:65534:
+"""
+
+# (path, mode); owned by root. proc/sys/dev/run exist so that the first RUN does not add them as placeholders.
+DIRECTORIES = (
+    ("bin", 0o755), ("dev", 0o755), ("etc", 0o755), ("home", 0o755), ("opt", 0o755), ("proc", 0o555),
+    ("root", 0o700), ("run", 0o755), ("sbin", 0o755), ("srv", 0o755), ("sys", 0o555), ("tmp", 0o1777),
+    ("usr", 0o755), ("usr/bin", 0o755), ("usr/local", 0o755), ("usr/local/bin", 0o755),
+    ("usr/local/sbin", 0o755), ("usr/sbin", 0o755), ("var", 0o755), ("var/lib", 0o755), ("var/tmp", 0o1777),
+)
+
+EMPTY_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
+
+GIT = r"""#!/bin/sh
+# dockerfix stub for git: `git clone URL [DIR]` writes a fixed small tree; other commands do nothing.
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -C) cd "$2" || exit 128; shift 2 ;;
+    -c) shift 2 ;;
+    --*) shift ;;
+    *) break ;;
+  esac
+done
+cmd=$1
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  clone)
+    url= dir= branch=
+    while [ $# -gt 0 ]; do
+      arg=$1; shift
+      case "$arg" in
+        -b|--branch) branch=$1; shift ;;
+        --branch=*) branch=${arg#*=} ;;
+        --depth|-o|--origin|-c|--config|--reference|--separate-git-dir|-j|--jobs|--filter|-u|--upload-pack|--template|--shallow-since|--shallow-exclude) shift ;;
+        -*) ;;
+        *) if [ -z "$url" ]; then url=$arg; elif [ -z "$dir" ]; then dir=$arg; fi ;;
+      esac
+    done
+    if [ -z "$url" ]; then echo "usage: git clone URL [DIR]" >&2; exit 129; fi
+    name=${url%/}; name=${name##*/}; name=${name##*:}; name=${name%.git}
+    [ -n "$dir" ] || dir=$name
+    if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
+      echo "fatal: destination path '$dir' already exists and is not an empty directory." >&2; exit 128
+    fi
+    mkdir -p "$dir/.git" "$dir/src" || exit 128
+    printf 'ref: refs/heads/%s\n' "${branch:-main}" > "$dir/.git/HEAD"
+    printf '# %s\n\nStub clone of %s (branch %s)\n' "$name" "$url" "${branch:-main}" > "$dir/README"
+    printf 'print("hello from %s")\n' "$name" > "$dir/src/main.py"
+    ;;
+  rev-parse) echo 0000000000000000000000000000000000000000 ;;
+  version|--version) echo "git version 2.39.2 (dockerfix stub)" ;;
+  checkout|switch|fetch|pull|config|submodule|init|add|commit|reset|remote|tag|log|status) ;;
+  *) echo "git stub: unsupported command: $cmd" >&2; exit 1 ;;
+esac
+"""
+
+PIP = r"""#!/bin/sh
+# dockerfix stub for pip: `pip install` writes one deterministic module per requirement and logs the call.
+# The prefix is the venv this pip lives in (found from $0, or handed over by `python -m pip`), else /usr/local.
+log=/usr/local/lib/python3/pip.log
+prefix=$DOCKERFIX_PY_PREFIX
+if [ -z "$prefix" ]; then
+  here=$(dirname "$0")
+  if [ -f "$here/../pyvenv.cfg" ]; then prefix=$(cd "$here/.." && pwd); else prefix=/usr/local; fi
+fi
+items=
+add() { items="$items$1 $2
+"; }
+normname() { printf '%s' "$1" | sed 's/^\([A-Za-z0-9._-]*\).*/\1/' | tr 'A-Z.-' 'a-z__'; }
+read_reqs() {
+  local file=$1 dir line ref
+  if [ ! -f "$file" ]; then echo "ERROR: Could not open requirements file: $file" >&2; exit 1; fi
+  dir=$(dirname "$file")
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=$(printf '%s' "${line%%#*}" | tr -d ' \t\r')
+    case "$line" in
+      '') ;;
+      -r*|--requirement*)
+        ref=${line#--requirement}; ref=${ref#-r}; ref=${ref#=}
+        case "$ref" in /*) ;; *) ref=$dir/$ref ;; esac
+        read_reqs "$ref" ;;
+      -e*|--editable*) ref=${line#--editable}; ref=${ref#-e}; add E "${ref#=}" ;;
+      -*) ;;
+      .*|/*) add L "$line" ;;
+      *) add R "$line" ;;
+    esac
+  done < "$file"
+}
+project_name() {
+  local n=
+  [ -f "$1/pyproject.toml" ] && n=$(sed -n 's/^name *= *["'"'"']\([^"'"'"']*\).*/\1/p' "$1/pyproject.toml" | head -n 1)
+  [ -z "$n" ] && [ -f "$1/setup.cfg" ] && n=$(sed -n 's/^name *= *\([^ ]*\).*/\1/p' "$1/setup.cfg" | head -n 1)
+  [ -n "$n" ] || n=${1##*/}
+  normname "$n"
+}
+
+cmd=$1
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  install) ;;
+  --version|-V) echo "pip 23.0.1 from $prefix/lib/python3/site-packages/pip (python 3.11) (dockerfix stub)"; exit 0 ;;
+  *) echo "pip stub: unsupported command: $cmd" >&2; exit 2 ;;
+esac
+
+site=$prefix/lib/python3/site-packages
+while [ $# -gt 0 ]; do
+  arg=$1; shift
+  case "$arg" in
+    -r|--requirement) read_reqs "$1"; shift ;;
+    --requirement=*) read_reqs "${arg#*=}" ;;
+    -r*) read_reqs "${arg#-r}" ;;
+    -e|--editable) add E "$1"; shift ;;
+    --editable=*) add E "${arg#*=}" ;;
+    -t|--target) site=$1; shift ;;
+    --target=*) site=${arg#*=} ;;
+    --prefix) site=$1/lib/python3/site-packages; shift ;;
+    --prefix=*) site=${arg#*=}/lib/python3/site-packages ;;
+    --user) site=$HOME/.local/lib/python3/site-packages ;;
+    -c|--constraint|-i|--index-url|--extra-index-url|-f|--find-links|--only-binary|--no-binary|--progress-bar|--cache-dir|--root-user-action|--platform|--python-version|--implementation|--abi|--src|--log|--timeout|--retries|--trusted-host|--upgrade-strategy|--global-option|--config-settings|-C|--root|--report) shift ;;
+    -*) ;;
+    .|..|./*|../*|/*) add L "$arg" ;;
+    *) if [ -e "$arg" ]; then add L "$arg"; else add R "$arg"; fi ;;
+  esac
+done
+if [ -z "$items" ]; then echo "ERROR: You must give at least one requirement to install" >&2; exit 1; fi
+
+mkdir -p "$site" "${log%/*}" || exit 1
+logline=install
+while read -r kind value; do
+  [ -n "$kind" ] || continue
+  case "$kind" in
+    R)
+      spec=$(printf '%s' "$value" | tr -d ' ')
+      name=$(normname "$spec")
+      mkdir -p "$site/$name" || exit 1
+      printf '# dockerfix stub of %s\n' "$spec" > "$site/$name/__init__.py"
+      logline="$logline $spec" ;;
+    L|E)
+      if [ -d "$value" ]; then
+        src=$(cd "$value" && pwd)
+        name=$(project_name "$src")
+      elif [ -f "$value" ]; then
+        src=$(cd "$(dirname "$value")" && pwd)/${value##*/}
+        name=$(normname "${value##*/}")
+        name=${name%%-*}
+      else
+        echo "ERROR: Invalid requirement: '$value' (no such file or directory)" >&2; exit 1
+      fi
+      if [ "$kind" = E ]; then
+        printf '%s\n' "$src" > "$site/__editable__.$name.pth"
+        logline="$logline -e $value"
+      else
+        mkdir -p "$site/$name" || exit 1
+        printf '# dockerfix stub of local project %s\n' "$name" > "$site/$name/__init__.py"
+        if [ -d "$src" ]; then
+          (cd "$src" && find . -type f ! -path './.git/*' | LC_ALL=C sort | while IFS= read -r f; do sha256sum "$f"; done) > "$site/$name/SOURCES"
+        else
+          sha256sum "$src" | sed 's/ .*//' > "$site/$name/SOURCES"
+        fi
+        logline="$logline $value"
+      fi ;;
+  esac
+done <<EOF
+$items
+EOF
+printf '%s\n' "$logline" >> "$log"
+"""
+
+PYTHON = r"""#!/bin/sh
+# dockerfix stub for python: supports -m venv, -m pip, -m compileall and --version; anything else fails loudly.
+here=$(dirname "$0")
+if [ -f "$here/../pyvenv.cfg" ]; then prefix=$(cd "$here/.." && pwd); else prefix=/usr/local; fi
+case "$1" in
+  -V|--version) echo "Python 3.11.2"; exit 0 ;;
+  -m) ;;
+  *) echo "python stub: only -m venv, -m pip, -m compileall and --version are supported" >&2; exit 2 ;;
+esac
+module=$2
+shift 2
+case "$module" in
+  pip) DOCKERFIX_PY_PREFIX=$prefix exec /usr/local/bin/pip "$@" ;;
+  compileall) exit 0 ;;
+  venv) ;;
+  *) echo "python stub: module $module is not supported" >&2; exit 2 ;;
+esac
+dir= withpip=1
+while [ $# -gt 0 ]; do
+  arg=$1; shift
+  case "$arg" in
+    --without-pip) withpip= ;;
+    --prompt) shift ;;
+    -*) ;;
+    *) dir=$arg ;;
+  esac
+done
+if [ -z "$dir" ]; then echo "usage: python -m venv DIR" >&2; exit 2; fi
+mkdir -p "$dir/bin" "$dir/include" "$dir/lib/python3/site-packages" || exit 1
+dir=$(cd "$dir" && pwd)
+printf 'home = /usr/local/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n' > "$dir/pyvenv.cfg"
+ln -sf /usr/local/bin/python3 "$dir/bin/python3"
+ln -sf python3 "$dir/bin/python"
+if [ -n "$withpip" ]; then
+  ln -sf /usr/local/bin/pip "$dir/bin/pip"
+  ln -sf /usr/local/bin/pip "$dir/bin/pip3"
+fi
+cat > "$dir/bin/activate" <<EOF
+VIRTUAL_ENV='$dir'
+export VIRTUAL_ENV
+PATH="\$VIRTUAL_ENV/bin:\$PATH"
+export PATH
+EOF
+"""
+
+# One script behind adduser, addgroup, useradd and groupadd (Debian's busybox-static has none of them).
+# adduser/addgroup follow busybox (gecos "Linux User,,,", home 0755 created unless -H, own group with gid = uid);
+# useradd/groupadd follow Debian's shadow defaults (own group, home only with -m, shell /bin/sh).
+ACCOUNTS = r"""#!/bin/sh
+# dockerfix stub for adduser / addgroup / useradd / groupadd, chosen by the name it is called by.
+die() { echo "${0##*/}: $*" >&2; exit 1; }
+first_id() { if [ -n "$system" ]; then echo 100; else echo 1000; fi; }
+free_id() {  # $1 file, $2 first id to try
+  awk -F: -v s="$2" '{ used[$3] = 1 } END { while (s in used) s++; print s }' "$1"
+}
+gid_of() { awk -F: -v n="$1" '$1 == n || $3 == n { print $3; exit }' /etc/group; }
+has_user() { grep -q "^$1:" /etc/passwd; }
+has_group() { grep -q "^$1:" /etc/group; }
+new_group() {  # name gid
+  has_group "$1" && die "group '$1' in use"
+  printf '%s:x:%s:\n' "$1" "$2" >> /etc/group
+}
+add_member() {  # user group
+  has_group "$2" || die "unknown group $2"
+  awk -F: -v OFS=: -v u="$1" -v g="$2" '
+    $1 == g { n = split($4, m, ","); found = 0
+              for (i = 1; i <= n; i++) if (m[i] == u) found = 1
+              if (!found) $4 = ($4 == "" ? u : $4 "," u) }
+    { print }' /etc/group > /etc/group.dockerfix && cat /etc/group.dockerfix > /etc/group && rm -f /etc/group.dockerfix
+}
+make_home() {  # dir uid gid
+  mkdir -p "$1" && chmod 755 "$1" && chown "$2:$3" "$1"
+}
+
+case "${0##*/}" in
+  adduser)
+    home= shell=/bin/sh gecos="Linux User,,," uid= group= nohome= system=
+    while getopts "h:g:s:G:DSHu:k:" opt; do
+      case $opt in
+        h) home=$OPTARG ;; g) gecos=$OPTARG ;; s) shell=$OPTARG ;; G) group=$OPTARG ;;
+        S) system=1 ;; H) nohome=1 ;; u) uid=$OPTARG ;; D|k) ;; *) exit 1 ;;
+      esac
+    done
+    shift $((OPTIND - 1))
+    [ -n "$1" ] || die "usage: adduser [-D] [-H] [-S] [-u UID] [-G GROUP] [-h HOME] [-s SHELL] [-g GECOS] USER [GROUP]"
+    if [ $# -ge 2 ]; then has_user "$1" || die "unknown user $1"; add_member "$1" "$2"; exit 0; fi
+    name=$1
+    has_user "$name" && die "user '$name' in use"
+    if [ -n "$system" ]; then
+      [ -n "$uid" ] || uid=$(free_id /etc/passwd 100)
+      [ -n "$group" ] || group=nogroup
+    fi
+    [ -n "$uid" ] || uid=$(free_id /etc/passwd 1000)
+    if [ -n "$group" ]; then
+      gid=$(gid_of "$group"); [ -n "$gid" ] || die "unknown group $group"
+    else
+      gid=$uid; grep -q "^[^:]*:[^:]*:$gid:" /etc/group && gid=$(free_id /etc/group "$uid")
+      new_group "$name" "$gid"
+    fi
+    [ -n "$home" ] || home=/home/$name
+    printf '%s:x:%s:%s:%s:%s:%s\n' "$name" "$uid" "$gid" "$gecos" "$home" "$shell" >> /etc/passwd
+    [ -n "$nohome" ] || make_home "$home" "$uid" "$gid"
+    ;;
+  addgroup)
+    gid= system=
+    while getopts "g:S" opt; do
+      case $opt in g) gid=$OPTARG ;; S) system=1 ;; *) exit 1 ;; esac
+    done
+    shift $((OPTIND - 1))
+    [ -n "$1" ] || die "usage: addgroup [-g GID] [-S] [USER] GROUP"
+    if [ $# -ge 2 ]; then has_user "$1" || die "unknown user $1"; add_member "$1" "$2"; exit 0; fi
+    [ -n "$gid" ] || gid=$(free_id /etc/group "$(first_id)")
+    new_group "$1" "$gid"
+    ;;
+  useradd)
+    uid= group= groups= home= shell=/bin/sh comment= mkhome= system= nogroup=
+    while [ $# -gt 1 ]; do
+      case "$1" in
+        -u|--uid) uid=$2; shift ;; -g|--gid) group=$2; shift ;; -G|--groups) groups=$2; shift ;;
+        -d|--home-dir) home=$2; shift ;; -s|--shell) shell=$2; shift ;; -c|--comment) comment=$2; shift ;;
+        -k|--skel|-K|--key|-e|--expiredate|-f|--inactive|-p|--password) shift ;;
+        -m|--create-home) mkhome=1 ;; -M|--no-create-home) mkhome= ;; -r|--system) system=1 ;;
+        -N|--no-user-group) nogroup=1 ;; -U|--user-group|-o|--non-unique|-l|--no-log-init) ;;
+        *) die "unsupported option $1" ;;
+      esac
+      shift
+    done
+    name=$1
+    [ -n "$name" ] || die "usage: useradd [options] LOGIN"
+    has_user "$name" && die "user '$name' already exists"
+    [ -n "$uid" ] || uid=$(free_id /etc/passwd "$(first_id)")
+    if [ -n "$group" ]; then
+      gid=$(gid_of "$group"); [ -n "$gid" ] || die "group '$group' does not exist"
+    elif [ -n "$nogroup" ]; then
+      gid=100
+    else
+      gid=$uid; grep -q "^[^:]*:[^:]*:$gid:" /etc/group && gid=$(free_id /etc/group "$uid")
+      new_group "$name" "$gid"
+    fi
+    [ -n "$home" ] || home=/home/$name
+    printf '%s:x:%s:%s:%s:%s:%s\n' "$name" "$uid" "$gid" "$comment" "$home" "$shell" >> /etc/passwd
+    for g in $(echo "$groups" | tr ',' ' '); do add_member "$name" "$g"; done
+    [ -z "$mkhome" ] || make_home "$home" "$uid" "$gid"
+    ;;
+  groupadd)
+    gid= system= force=
+    while [ $# -gt 1 ]; do
+      case "$1" in
+        -g|--gid) gid=$2; shift ;; -r|--system) system=1 ;; -f|--force) force=1 ;; -o|--non-unique) ;;
+        *) die "unsupported option $1" ;;
+      esac
+      shift
+    done
+    [ -n "$1" ] || die "usage: groupadd [-g GID] [-r] [-f] GROUP"
+    if [ -n "$force" ] && has_group "$1"; then exit 0; fi
+    [ -n "$gid" ] || gid=$(free_id /etc/group "$(first_id)")
+    new_group "$1" "$gid"
+    ;;
+  *) die "unknown account tool" ;;
+esac
+"""
+
+# (path in image, script text); the account tools are links to one script.
+SCRIPTS = (
+    ("usr/local/bin/git", GIT),
+    ("usr/local/bin/pip", PIP),
+    ("usr/local/bin/python3", PYTHON),
+    ("usr/sbin/adduser", ACCOUNTS),
+)
+SCRIPT_LINKS = (
+    ("usr/local/bin/pip3", "pip"),
+    ("usr/local/bin/python", "python3"),
+    ("usr/sbin/addgroup", "adduser"),
+    ("usr/sbin/useradd", "adduser"),
+    ("usr/sbin/groupadd", "adduser"),
+    ("usr/sbin/nologin", "/bin/busybox"),
+    ("sbin/nologin", "/bin/busybox"),
+)
+
+
+@dataclass(frozen=True)
+class Rootfs:
+    tar: bytes
+    digest: str  # sha256 of the tar: the cache key of the base image
+
+    @property
+    def key(self) -> str:
+        return self.digest[:16]
+
+
+def busybox_applets(busybox: Path = BUSYBOX) -> list[str]:
+    result = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True)
+    return sorted(name for name in result.stdout.split() if name and name != "busybox" and "/" not in name)
+
+
+def build_rootfs(busybox: Path = BUSYBOX) -> Rootfs:
+    """The base rootfs as a tar with numeric owners and fixed mtimes, so equal inputs give equal bytes."""
+    buffer = io.BytesIO()
+    # Empty user/group names: owners are numeric only, as `tar --numeric-owner` writes them.
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+
+        def add(name: str, kind: bytes, mode: int, data: bytes = b"", link: str = "") -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.mtime, info.uid, info.gid = kind, mode, 0, 0, 0
+            info.uname = info.gname = ""
+            info.linkname = link
+            info.size = len(data) if kind == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+        for name, mode in DIRECTORIES:
+            add(name, tarfile.DIRTYPE, mode)
+        add("bin/busybox", tarfile.REGTYPE, 0o755, busybox.read_bytes())
+        for applet in busybox_applets(busybox):
+            add(f"bin/{applet}", tarfile.SYMTYPE, 0o777, link="busybox")
+        add("etc/passwd", tarfile.REGTYPE, 0o644, PASSWD.encode())
+        add("etc/group", tarfile.REGTYPE, 0o644, GROUP.encode())
+        for name in EMPTY_FILES:
+            add(name, tarfile.REGTYPE, 0o644)
+        for name, text in SCRIPTS:
+            add(name, tarfile.REGTYPE, 0o755, text.encode())
+        for name, target in SCRIPT_LINKS:
+            add(name, tarfile.SYMTYPE, 0o777, link=target)
+    data = buffer.getvalue()
+    return Rootfs(data, hashlib.sha256(data + PATH_ENV.encode()).hexdigest())

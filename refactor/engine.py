@@ -1,0 +1,223 @@
+"""The pipeline: parse → resolve → shell analysis → fixes → apply edits → render, until nothing changes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import transforms
+from refactor.errors import DockerfixError
+from refactor.model import Finding, Fix, apply_edits
+from refactor.parse import Dockerfile, Instruction, KEYWORDS, parse
+from refactor.resolve import Resolved, State, resolve
+from refactor.shell import Script, analyse, shebang_ok
+
+MAX_ROUNDS = 8
+_SUPPRESS = re.compile(r"#\s*dockerfix:\s*ignore=([\w,\- ]+)")
+_SUPPRESS_FILE = re.compile(r"#\s*dockerfix:\s*ignore-file\b")
+_POSIX_SHELLS = ("/bin/sh", "/bin/bash", "/bin/ash", "/bin/dash", "sh", "bash")
+
+
+@dataclass
+class RunScript:
+    """A RUN body as the shell sees it, with the way back to raw offsets."""
+
+    script: Script
+    to_raw: Callable[[int], int]
+    heredoc: bool
+    append_at: int  # raw offset where a command can be appended
+    source: str  # the whole file's text, which the raw offsets index
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.to_raw(start), self.to_raw(end - 1) + 1 if end > start else self.to_raw(start)
+
+
+@dataclass
+class Analysis:
+    df: Dockerfile
+    resolved: Resolved
+    path: Path | None = None  # the Dockerfile, when read from disk
+    context: Path | None = None  # the build context, for transforms that read it
+    _scripts: dict[int, RunScript | None] = field(default_factory=dict)
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        return self.df.instructions
+
+    def state(self, index: int) -> State:
+        return self.resolved.states[index]
+
+    def after(self, index: int) -> State:
+        """The state once instruction `index` has run."""
+        nxt = index + 1
+        if nxt < len(self.instructions) and self.resolved.states[nxt].stage == self.resolved.states[index].stage:
+            return self.resolved.states[nxt]
+        from refactor.resolve import _step  # the last instruction of a stage: apply it here
+
+        return _step(self.instructions[index], self.resolved.states[index], self.resolved.global_args, self.df.escape)
+
+    def run_script(self, index: int) -> RunScript | None:
+        """The parsed shell of a RUN, or None when it must not be analysed (JSON form, not POSIX, errors)."""
+        if index not in self._scripts:
+            self._scripts[index] = self._load_script(index)
+        return self._scripts[index]
+
+    def _load_script(self, index: int) -> RunScript | None:
+        ins = self.instructions[index]
+        if ins.keyword != "RUN" or ins.json_args is not None:
+            return None
+        if self.df.escape != "\\":
+            return None  # backtick escape: a Windows file, its RUN bodies are cmd or PowerShell
+        shell = self.state(index).shell
+        if shell is not None and (not shell or shell[0] not in _POSIX_SHELLS):
+            return None
+        if ins.heredocs:
+            return self._heredoc_script(ins)
+        script = analyse(ins.args)
+        if not script.ok:
+            return None
+        off = ins.args_offset
+        return RunScript(
+            script=script,
+            to_raw=lambda o: ins.raw(off + o),
+            heredoc=False,
+            append_at=ins.raw_end(off + script.end),
+            source=self.df.text,
+        )
+
+    def _heredoc_script(self, ins: Instruction) -> RunScript | None:
+        # Only the plain form `RUN <<EOF` (the body is the script); other uses feed files or stdin.
+        if len(ins.heredocs) != 1 or ins.args.strip() not in (f"<<{ins.heredocs[0].name}", f"<<-{ins.heredocs[0].name}"):
+            return None
+        doc = ins.heredocs[0]
+        if not shebang_ok(doc.body):
+            return None
+        script = analyse(doc.body)
+        if not script.ok:
+            return None
+        starts: list[int] = []  # raw start of each body line
+        pos = doc.body_start
+        text = self.df.text
+        while pos < doc.terminator_start:
+            starts.append(pos)
+            nl = text.find("\n", pos)
+            pos = nl + 1 if nl >= 0 else len(text)
+        line_offsets: list[int] = []
+        acc = 0
+        for ln in doc.body.split("\n")[:-1]:
+            line_offsets.append(acc)
+            acc += len(ln) + 1
+
+        def to_raw(o: int) -> int:
+            import bisect
+
+            k = max(0, bisect.bisect_right(line_offsets, o) - 1)
+            return starts[k] + (o - line_offsets[k]) if k < len(starts) else doc.terminator_start
+
+        return RunScript(script=script, to_raw=to_raw, heredoc=True, append_at=doc.terminator_start, source=text)
+
+
+@dataclass
+class Result:
+    path: str
+    source: str
+    output: str
+    findings: list[Finding]  # what the original file has
+    applied: list[Finding]  # the fixes that produced `output`
+
+    @property
+    def changed(self) -> bool:
+        return self.output != self.source
+
+
+def analyse_text(text: str, path: Path | None = None, context: Path | None = None) -> Analysis:
+    df = parse(text)
+    for ins in df.instructions:
+        if ins.keyword not in KEYWORDS:
+            raise DockerfixError(f"unknown instruction {ins.logical.split()[0]!r}", ins.line)
+        if ins.effective_keyword in ("RUN", "CMD", "ENTRYPOINT", "SHELL") and ins.args.lstrip().startswith("["):
+            if ins.json_args is None and ins.effective_keyword == "SHELL":
+                raise DockerfixError("SHELL needs a JSON array of strings", ins.line)
+    if path is not None and context is None:
+        context = path.parent
+    return Analysis(df, resolve(df), path, context)
+
+
+def find(analysis: Analysis, selected: Sequence[str]) -> list[Finding]:
+    if any(_SUPPRESS_FILE.search(analysis.df.text[ln.start : ln.end]) for ln in analysis.df.lines if "#" in analysis.df.text[ln.start : ln.end]):
+        return []
+    suppressed = _suppressions(analysis.df)
+    out: list[Finding] = []
+    for name in selected:
+        module = transforms.load(name)
+        for f in module.check(analysis):
+            if name in suppressed.get(f.line, ()) or "all" in suppressed.get(f.line, ()):
+                continue
+            out.append(f)
+    return sorted(out, key=lambda f: (f.line, f.transform))
+
+
+def _suppressions(df: Dockerfile) -> dict[int, set[str]]:
+    """`# dockerfix: ignore=NAME,…` on the line before an instruction (or at its end) silences it."""
+    marks: dict[int, set[str]] = {}
+    for i, ln in enumerate(df.lines):
+        m = _SUPPRESS.search(df.text[ln.start : ln.end])
+        if m:
+            names = {n.strip() for n in m.group(1).split(",") if n.strip()}
+            marks.setdefault(i + 2, set()).update(names)  # the next line
+            marks.setdefault(i + 1, set()).update(names)  # the same line
+    return marks
+
+
+def run(
+    text: str,
+    selected: Sequence[str],
+    unsafe: bool = False,
+    path: Path | None = None,
+    context: Path | None = None,
+    name: str = "-",
+) -> Result:
+    """Find and apply fixes until a fixed point; the output parses and is stable."""
+    analysis = analyse_text(text, path, context)
+    findings = find(analysis, selected)
+    applied: list[Finding] = []
+    current = text
+    pending = findings
+    for _ in range(MAX_ROUNDS):
+        chosen: list[Finding] = []
+        for f in pending:
+            if f.fix is None or not (f.fix.safe or unsafe) or not f.fix.edits:
+                continue
+            if any(f.fix.overlaps(c.fix) for c in chosen if c.fix):
+                continue
+            chosen.append(f)
+        if not chosen:
+            break
+        edits = [e for f in chosen for e in f.fix.edits]  # type: ignore[union-attr]
+        nxt = apply_edits(current, edits)
+        if nxt == current:
+            break
+        applied.extend(chosen)
+        current = nxt
+        pending = find(analyse_text(current, path, context), selected)
+    else:
+        raise DockerfixError("fixes did not reach a fixed point (internal error; please report)")
+    if current != text:
+        analyse_text(current, path, context)  # the output must parse again
+    return Result(name, text, current, findings, applied)
+
+
+def select(select_: Iterable[str] | None, ignore: Iterable[str] | None) -> list[str]:
+    known = transforms.names()
+    chosen = list(select_) if select_ else [n for n in known if getattr(_default_on(), "get")(n, True)]
+    for n in list(chosen) + list(ignore or ()):
+        if n not in known:
+            raise DockerfixError(f"unknown transform {n!r} (known: {', '.join(known)})")
+    return [n for n in chosen if n not in set(ignore or ())]
+
+
+def _default_on() -> dict[str, bool]:
+    # Opt-in transforms (unsafe by nature) run only when selected by name.
+    return {"pip-cache-mount": False}

@@ -1,0 +1,223 @@
+"""What instructions do to the filesystem, as far as a static reading can tell.
+
+Shared by the transforms: where a COPY/ADD writes, which paths a RUN step creates, which users and
+groups a RUN step adds. Everything here either answers exactly or says "unknown" (None).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from refactor.parse import Instruction
+from refactor.resolve import State, join
+from refactor.shell import Command, SWord, value
+from refactor.words import split_words
+
+
+@dataclass
+class CopyArgs:
+    sources: list[str]  # raw
+    dest_raw: str
+    dest: str | None  # absolute, normalized; None when unknown
+    dest_is_dir: bool  # trailing slash, or several sources
+
+
+def copy_args(ins: Instruction, state: State, escape: str) -> CopyArgs | None:
+    if ins.json_args is not None:
+        parts = list(ins.json_args)
+    else:
+        parts = [w.raw for w in split_words(ins.args, escape)]
+    if len(parts) < 2:
+        return None
+    *sources, dest_raw = parts
+    expanded = state.expand(dest_raw, escape)
+    dest = None if expanded is None else join(state.workdir, expanded)
+    is_dir = (expanded or dest_raw).endswith("/") or len(sources) > 1 or (expanded in (".", "./"))
+    return CopyArgs(sources, dest_raw, dest, is_dir)
+
+
+@dataclass
+class Created:
+    path: str  # absolute
+    raw: str | None  # the word as written in the command, when it can be reused verbatim
+    command: Command
+
+
+# Options that take a value, per command, so positional arguments are found correctly.
+_VALUE_OPTS = {
+    "mkdir": {"-m", "--mode"},
+    "git": {"-b", "--branch", "--depth", "-o", "--origin", "-c", "--config", "--reference", "-j", "--jobs",
+            "--separate-git-dir", "--template", "-u", "--upload-pack", "--shallow-since", "--shallow-exclude"},
+    "cp": {"-t", "--target-directory", "-S", "--suffix"},
+    "mv": {"-t", "--target-directory", "-S", "--suffix"},
+    "unzip": {"-d", "-x"},
+    "curl": {"-o", "--output", "-H", "--header", "-u", "--user", "-X", "--request", "-d", "--data", "-A",
+             "--user-agent", "-e", "--referer", "--retry", "--connect-timeout", "-m", "--max-time"},
+    "wget": {"-O", "--output-document", "-P", "--directory-prefix", "-t", "--tries", "-T", "--timeout"},
+    "install": {"-m", "--mode", "-o", "--owner", "-g", "--group", "-t", "--target-directory"},
+}
+
+
+def _positional(cmd: Command, opts_with_value: set[str]) -> tuple[list[SWord], dict[str, SWord]]:
+    """Split arguments into positional words and option values (last one wins)."""
+    pos: list[SWord] = []
+    opts: dict[str, SWord] = {}
+    words = cmd.args
+    i = 0
+    while i < len(words):
+        raw = words[i].raw
+        if raw == "--":
+            pos.extend(words[i + 1 :])
+            break
+        if raw.startswith("--") and "=" in raw:
+            name, _, val = raw.partition("=")
+            opts[name] = SWord(val, words[i].start + len(name) + 1, words[i].end)
+        elif raw in opts_with_value and i + 1 < len(words):
+            opts[raw] = words[i + 1]
+            i += 1
+        elif raw.startswith("-") and len(raw) > 1:
+            # A short option cluster whose last letter takes a value: `-xzf file`, `-C dir`.
+            if not raw.startswith("--") and f"-{raw[-1]}" in opts_with_value and i + 1 < len(words):
+                opts[f"-{raw[-1]}"] = words[i + 1]
+                i += 1
+            else:
+                opts[raw] = words[i]
+        else:
+            pos.append(words[i])
+        i += 1
+    return pos, opts
+
+
+def created_paths(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
+    """Paths a command creates or fills, when the command is one we know and its words are static."""
+    name = posixpath.basename(cmd.name)
+    words: list[SWord] = []
+    if name == "mkdir":
+        words, _ = _positional(cmd, _VALUE_OPTS["mkdir"])
+    elif name == "git" and cmd.args and cmd.args[0].raw == "clone":
+        pos, _ = _positional(Command(cmd.words[1:], cmd.start, cmd.end, cmd.top, cmd.connector), _VALUE_OPTS["git"])
+        if len(pos) >= 2:
+            words = [pos[1]]
+        elif len(pos) == 1:
+            url = value(pos[0], env)
+            if url is None:
+                return []
+            base = posixpath.basename(url.rstrip("/"))
+            base = base[:-4] if base.endswith(".git") else base
+            return _made([(base, None)], cmd, env, cwd)
+    elif name.startswith("python") and len(cmd.args) >= 3 and cmd.args[0].raw == "-m" and cmd.args[1].raw == "venv":
+        words = [w for w in cmd.args[2:] if not w.raw.startswith("-")]
+    elif name == "virtualenv":
+        words = [w for w in cmd.args if not w.raw.startswith("-")][-1:]
+    elif name in ("cp", "mv"):
+        pos, opts = _positional(cmd, _VALUE_OPTS[name])
+        target = opts.get("-t") or opts.get("--target-directory")
+        words = [target] if target else pos[-1:] if len(pos) >= 2 else []
+    elif name == "tar":
+        pos, opts = _positional(cmd, {"-C", "--directory", "-f", "--file"})
+        first = cmd.args[0].raw if cmd.args else ""
+        extracting = "--extract" in opts or "x" in first.lstrip("-") or any(w.raw in ("-x", "--get") for w in cmd.args)
+        target = opts.get("-C") or opts.get("--directory")
+        words = [target] if extracting and target else []
+    elif name in ("pip", "pip3") or (name.startswith("python") and cmd.args[:2] and cmd.args[0].raw == "-m" and len(cmd.args) > 1 and cmd.args[1].raw == "pip"):
+        _, opts = _positional(cmd, {"-t", "--target", "--prefix", "--root", "-r", "--requirement", "-c", "--constraint", "-i", "--index-url"})
+        target = opts.get("-t") or opts.get("--target")
+        words = [target] if target else []
+    elif name == "curl":
+        _, opts = _positional(cmd, _VALUE_OPTS["curl"])
+        target = opts.get("-o") or opts.get("--output")
+        words = [target] if target else []
+    elif name == "wget":
+        _, opts = _positional(cmd, _VALUE_OPTS["wget"])
+        target = opts.get("-O") or opts.get("--output-document") or opts.get("-P") or opts.get("--directory-prefix")
+        words = [target] if target else []
+    elif name == "unzip":
+        _, opts = _positional(cmd, _VALUE_OPTS["unzip"])
+        words = [opts["-d"]] if "-d" in opts else []
+    elif name == "touch":
+        words, _ = _positional(cmd, set())
+    elif name == "ln":
+        pos, _ = _positional(cmd, set())
+        words = pos[-1:] if len(pos) >= 2 else []
+    elif name == "install":
+        pos, opts = _positional(cmd, _VALUE_OPTS["install"])
+        if "-d" in opts or "--directory" in opts:
+            words = pos
+        else:
+            target = opts.get("-t") or opts.get("--target-directory")
+            words = [target] if target else pos[-1:] if len(pos) >= 2 else []
+    pairs: list[tuple[str, str | None]] = []
+    for w in words:
+        v = value(w, env)
+        if v is None or v == "-":
+            return []
+        pairs.append((v, w.raw))
+    return _made(pairs, cmd, env, cwd)
+
+
+def _made(pairs: list[tuple[str, str | None]], cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
+    out = []
+    for v, raw in pairs:
+        path = join(cwd, v)
+        if path is None:
+            return []
+        out.append(Created(path, raw if (raw is not None and (v.startswith("/"))) else None, cmd))
+    return out
+
+
+@dataclass
+class Account:
+    name: str
+    uid: str | None  # numeric, when the command says
+    gid: str | None
+    kind: str  # "user" or "group"
+
+
+def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Account]:
+    """Users and groups that useradd/adduser/groupadd/addgroup create (Debian and busybox forms)."""
+    name = posixpath.basename(cmd.name)
+    if name not in ("useradd", "adduser", "groupadd", "addgroup"):
+        return []
+    vals = [value(w, env) for w in cmd.args]
+    if any(v is None for v in vals):
+        return []
+    args = [v for v in vals if v is not None]
+    kind = "user" if name in ("useradd", "adduser") else "group"
+    ids: dict[str, str] = {}
+    pos: list[str] = []
+    i = 0
+    takes = {"-u", "--uid", "-g", "--gid", "-G", "--groups", "-d", "--home", "--home-dir", "-s", "--shell",
+             "-c", "--comment", "-h", "-k", "-K", "-e", "-f", "--ingroup", "--gecos", "-p", "--password"}
+    while i < len(args):
+        a = args[i]
+        if a.startswith("--") and "=" in a:
+            k, _, v = a.partition("=")
+            ids[k] = v
+        elif a in takes and i + 1 < len(args):
+            ids[a] = args[i + 1]
+            i += 1
+        elif not a.startswith("-"):
+            pos.append(a)
+        i += 1
+    if not pos:
+        return []
+    # `adduser USER GROUP` (Debian and busybox) adds a user to a group: it creates neither.
+    if kind == "user" and len(pos) >= 2 and name == "adduser":
+        return []
+    acct = pos[0]
+    if kind == "group":
+        gid = ids.get("-g") or ids.get("--gid")
+        return [Account(acct, None, gid if gid and gid.isdigit() else None, "group")]
+    uid = ids.get("-u") or ids.get("--uid")
+    uid = uid if uid and uid.isdigit() else None
+    # busybox adduser's -g is the GECOS field, not a group.
+    gid_opt = (ids.get("-g") or ids.get("--gid")) if name == "useradd" else ids.get("--gid")
+    gid = gid_opt if gid_opt and gid_opt.isdigit() else None
+    out = [Account(acct, uid, gid, "user")]
+    # Both useradd (USERGROUPS_ENAB) and busybox adduser create a group of the same name. Its gid
+    # equals the uid only when that gid is free, which a static reading cannot know: leave it unknown.
+    if "-G" not in ids and "--ingroup" not in ids and not (name == "useradd" and ("-g" in ids or "-N" in args)):
+        out.append(Account(acct, None, None, "group"))
+    return out

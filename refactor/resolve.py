@@ -1,0 +1,189 @@
+"""Resolve what each instruction sees: its stage, ARG/ENV values, WORKDIR, USER, SHELL, VOLUMEs.
+
+Values follow the builder: ARGs before the first FROM are only visible to FROM lines and to a stage
+that re-declares them; ENV values are expanded with the environment before the instruction; a
+relative WORKDIR is joined to the previous one. What the Dockerfile cannot tell (variables and
+WORKDIR/USER inherited from an external base image, ARGs without a default) is None: unknown.
+ARG defaults are taken as the values, i.e. the analysis assumes `--build-arg` does not override them;
+transforms say so in their explanation.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field, replace
+
+from refactor.parse import Dockerfile, Instruction
+from refactor.words import Unknown, expand, split_words
+
+
+@dataclass
+class State:
+    stage: int
+    env: dict[str, str | None]
+    workdir: str | None  # None: unknown (inherited from an external base image)
+    user: str | None  # None: the base image's default user (root for nearly all bases)
+    shell: list[str] | None  # None: the default /bin/sh -c
+    volumes: tuple[str, ...] = ()
+    env_set: frozenset[str] = frozenset()  # names set by ENV: an ARG of the same name does not override them
+
+    def expand(self, raw: str, escape: str = "\\") -> str | None:
+        try:
+            return expand(raw, self.env, escape)
+        except Unknown:
+            return None
+
+    def path(self, raw: str, escape: str = "\\") -> str | None:
+        """Resolve a path argument against WORKDIR; None when any part is unknown."""
+        value = self.expand(raw, escape)
+        if value is None:
+            return None
+        return join(self.workdir, value)
+
+    @property
+    def runs_as_root(self) -> bool | None:
+        if self.user is None:
+            return None
+        name = self.user.split(":", 1)[0]
+        return name in ("root", "0")
+
+
+@dataclass
+class Stage:
+    index: int
+    name: str | None
+    base: str | None
+    parent: int | None  # index of the stage this one is built FROM, if any
+    first: int  # index of the FROM instruction
+    last: int  # index of its last instruction
+
+
+@dataclass
+class Resolved:
+    df: Dockerfile
+    stages: list[Stage]
+    states: list[State]  # the state before each instruction
+    global_args: dict[str, str | None] = field(default_factory=dict)
+
+    def stage_of(self, index: int) -> Stage | None:
+        st = self.states[index].stage
+        return self.stages[st] if st >= 0 else None
+
+
+def join(base: str | None, path: str) -> str | None:
+    if path.startswith("/"):
+        return normalize(path)
+    if base is None:
+        return None
+    return normalize(posixpath.join(base, path))
+
+
+def normalize(path: str) -> str:
+    norm = posixpath.normpath(path)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    return norm
+
+
+def is_under(path: str, root: str) -> bool:
+    return path == root or root == "/" or path.startswith(root.rstrip("/") + "/")
+
+
+def resolve(df: Dockerfile) -> Resolved:
+    esc = df.escape
+    stages: list[Stage] = []
+    states: list[State] = []
+    global_args: dict[str, str | None] = {}
+    ends: list[State] = []
+    cur = State(stage=-1, env={}, workdir=None, user=None, shell=None)
+    for idx, ins in enumerate(df.instructions):
+        kw = ins.keyword
+        if kw == "FROM":
+            if stages:
+                stages[-1].last = idx - 1
+                ends.append(cur)
+            cur = _from(ins, idx, stages, ends, global_args, esc)
+            states.append(cur)
+            continue
+        states.append(cur)
+        if cur.stage < 0:
+            if kw == "ARG":
+                for name, value in _arg_pairs(ins, cur, esc):
+                    global_args[name] = value
+            continue
+        cur = _step(ins, cur, global_args, esc)
+    if stages:
+        stages[-1].last = len(df.instructions) - 1
+    return Resolved(df, stages, states, global_args)
+
+
+def _from(
+    ins: Instruction, idx: int, stages: list[Stage], ends: list[State], global_args: dict[str, str | None], esc: str
+) -> State:
+    words = [w.raw for w in split_words(ins.args, esc)]
+    base = None
+    if words:
+        try:
+            base = expand(words[0], global_args, esc)
+        except Unknown:
+            base = None
+    name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
+    parent = None
+    if base is not None:
+        for st in stages:
+            if st.name is not None and st.name == base.lower():
+                parent = st.index
+    stages.append(Stage(len(stages), name, base, parent, idx, idx))
+    if parent is not None:
+        return replace(ends[parent], stage=len(stages) - 1, env=dict(ends[parent].env))
+    return State(stage=len(stages) - 1, env={}, workdir=None, user=None, shell=None)
+
+
+def _arg_pairs(ins: Instruction, cur: State, esc: str) -> list[tuple[str, str | None]]:
+    pairs = []
+    for w in split_words(ins.args, esc):
+        name, eq, raw = w.raw.partition("=")
+        pairs.append((name, cur.expand(raw, esc) if eq else None))
+    return pairs
+
+
+def _step(ins: Instruction, cur: State, global_args: dict[str, str | None], esc: str) -> State:
+    kw = ins.keyword
+    if kw == "ARG":
+        env = dict(cur.env)
+        for name, value in _arg_pairs(ins, cur, esc):
+            if value is None and name in global_args:
+                value = global_args[name]
+            if name not in cur.env_set:
+                env[name] = value
+        return replace(cur, env=env)
+    if kw == "ENV":
+        env = dict(cur.env)
+        names = set(cur.env_set)
+        for name, value in env_pairs(ins, esc):
+            env[name] = cur.expand(value, esc)
+            names.add(name)
+        return replace(cur, env=env, env_set=frozenset(names))
+    if kw == "WORKDIR":
+        value = cur.expand(ins.args.strip(), esc)
+        return replace(cur, workdir=None if value is None else join(cur.workdir, value))
+    if kw == "USER":
+        return replace(cur, user=cur.expand(ins.args.strip(), esc))
+    if kw == "SHELL":
+        return replace(cur, shell=ins.json_args)
+    if kw == "VOLUME":
+        vols = ins.json_args if ins.json_args is not None else [w.raw for w in split_words(ins.args, esc)]
+        resolved = tuple(p for p in (cur.path(v, esc) if not v.startswith("[") else None for v in vols) if p)
+        return replace(cur, volumes=cur.volumes + resolved)
+    return cur
+
+
+def env_pairs(ins: Instruction, esc: str) -> list[tuple[str, str]]:
+    """ENV/LABEL pairs as raw (unexpanded) values; the legacy `ENV key value` form too."""
+    words = split_words(ins.args, esc)
+    if not words:
+        return []
+    if "=" not in words[0].raw:
+        rest = ins.args[words[0].end :].strip()
+        return [(words[0].raw, rest)]
+    return [(w.raw.partition("=")[0], w.raw.partition("=")[2]) for w in words]

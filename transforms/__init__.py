@@ -1,0 +1,27 @@
+"""The transforms, one module each, registered by name.
+
+A module `transforms/chown_layer.py` is the transform `chown-layer`. It must define `NAME`, `SUMMARY`,
+`SAFE` (whether its fixes are safe by default) and `check(analysis) -> Iterable[Finding]`; its module
+docstring is what `dockerfix explain NAME` prints. Modules are imported only when selected, so a
+transform's heavy dependencies (libcst) cost nothing to runs that do not use it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+def names() -> list[str]:
+    found = [m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    return sorted(found)
+
+
+def load(name: str) -> ModuleType:
+    if name not in names():
+        raise KeyError(name)
+    module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+    if getattr(module, "NAME", None) != name:
+        raise RuntimeError(f"transform module for {name!r} does not declare NAME = {name!r}")
+    return module
