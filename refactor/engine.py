@@ -58,6 +58,14 @@ class Analysis:
 
         return _step(self.instructions[index], self.resolved.states[index], self.resolved.global_args, self.df.escape)
 
+    def windows(self, index: int) -> bool:
+        """A Windows stage: its base image is a Windows one (the escape directive alone does not say)."""
+        stage = self.resolved.stage_of(index)
+        while stage is not None and stage.parent is not None:
+            stage = self.resolved.stages[stage.parent]
+        base = (stage.base or "") if stage else ""
+        return any(w in base.lower() for w in ("windows", "servercore", "nanoserver", "mcr.microsoft.com/dotnet/framework"))
+
     def run_script(self, index: int) -> RunScript | None:
         """The parsed shell of a RUN, or None when it must not be analysed (JSON form, not POSIX, errors)."""
         if index not in self._scripts:
@@ -68,8 +76,8 @@ class Analysis:
         ins = self.instructions[index]
         if ins.keyword != "RUN" or ins.json_args is not None:
             return None
-        if self.df.escape != "\\":
-            return None  # backtick escape: a Windows file, its RUN bodies are cmd or PowerShell
+        if self.windows(index):
+            return None  # cmd or PowerShell, not a POSIX shell
         shell = self.state(index).shell
         if shell is not None and (not shell or shell[0] not in _POSIX_SHELLS):
             return None

@@ -87,7 +87,7 @@ class Refuse(Exception):
 
 def check(a: Analysis):  # type: ignore[no-untyped-def]
     for idx, ins in enumerate(a.instructions):
-        if ins.keyword == "RUN" and _TEXT_FILTER.search(ins.logical) and " -" in ins.logical:
+        if ins.keyword == "RUN" and _TEXT_FILTER.search(ins.logical) and ("R" in ins.logical or "--rec" in ins.logical):
             finding = _check_run(a, idx)
             if finding is not None:
                 yield finding
@@ -98,7 +98,7 @@ def _check_run(a: Analysis, idx: int) -> Finding | None:
     state = a.state(idx)
     rs = a.run_script(idx)
     if rs is None:
-        if re.search(r"\bch(own|grp|mod)\s+(-\w*R|--recursive)", ins.logical):
+        if re.search(r"\bch(own|grp|mod)\b\W+(-\w*R|--recursive)", ins.logical):
             return Finding(NAME, ins.line, "not fixed: this RUN cannot be analysed (JSON form, heredoc feeding a "
                            "command, a non-POSIX shell or a shell syntax error); its recursive chown/chmod is left as is")
         return None
@@ -568,11 +568,14 @@ def _replace_op(rs: RunScript, op: Op) -> list[Edit]:
     tail = _find_tail(op.kind, op.user_raw if op.user else None, op.group_raw if op.group else None, op.mode)
     if "\n" not in rs.source[head_start:first_path_start]:
         return [Edit(head_start, first_path_start, "find "), Edit(last_end, last_end, tail)]
-    # A continuation between the name and the paths: change word by word so comment lines stay.
+    # A continuation before the paths: replace up to the owner word only, so the line break (and any
+    # comment line) stays; if the options themselves span lines, change word by word.
+    before = [w for w in cmd.words if w.start < paths_words[0].start]
+    owner_end = rs.raw_span(before[-1].start, before[-1].end)[1]
+    if "\n" not in rs.source[head_start:owner_end]:
+        return [Edit(head_start, owner_end, "find"), Edit(last_end, last_end, tail)]
     edits = [Edit(head_start, rs.raw_span(cmd.words[0].start, cmd.words[0].end)[1], "find")]
-    for w in cmd.words[1:]:
-        if w in paths_words:
-            break
+    for w in before[1:]:
         s0, e0 = rs.raw_span(w.start, w.end)
         edits.append(Edit(s0, e0, ""))
     edits.append(Edit(last_end, last_end, tail))

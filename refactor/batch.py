@@ -1,0 +1,131 @@
+"""Processing many files: one result per file, failures isolated, a process pool when it pays."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from refactor.errors import DockerfixError
+
+POOL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class Options:
+    selected: tuple[str, ...]
+    unsafe: bool = False
+    write: bool = False  # fix in place (not with --diff, never in check)
+    context: str | None = None
+
+
+@dataclass
+class Item:
+    transform: str
+    line: int
+    message: str
+    fixable: bool
+    safe: bool
+    applied: bool
+    details: list[str] = field(default_factory=list)
+    saving: int | None = None
+    saving_partial: bool = False
+
+
+@dataclass
+class FileResult:
+    path: str  # as displayed (relative to the current directory when possible)
+    items: list[Item] = field(default_factory=list)
+    diff: str = ""
+    changed: bool = False
+    written: bool = False
+    error: str | None = None
+    output: str | None = None  # the fixed text, for stdin
+
+
+def display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """A diff that `git apply` accepts: a/ b/ prefixes, CRLF kept, missing final newline marked."""
+    if old == new:
+        return ""
+    a = old.splitlines(keepends=True)
+    b = new.splitlines(keepends=True)
+    out: list[str] = []
+    for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", n=3):
+        if line.startswith(("---", "+++")):
+            out.append(line.rstrip("\n") + "\n")
+            continue
+        if line.startswith("@@"):
+            out.append(line)
+            continue
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def process_text(text: str, name: str, opts: Options, path: Path | None = None) -> tuple[FileResult, str]:
+    from refactor.engine import run
+
+    context = Path(opts.context) if opts.context else None
+    result = run(text, opts.selected, opts.unsafe, path=path, context=context, name=name)
+    items = []
+    for f in result.findings:
+        applied = f.fix is not None and (f.fix.safe or opts.unsafe) and result.changed
+        items.append(Item(f.transform, f.line, f.message, f.fixable, f.safe, applied, list(f.details), f.saving,
+                          f.saving_partial))
+    fr = FileResult(name, items, unified_diff(text, result.output, name.lstrip("/")), result.changed)
+    return fr, result.output
+
+
+def process_file(path_str: str, opts: Options) -> FileResult:
+    from refactor import files
+
+    path = Path(path_str)
+    name = display(path)
+    try:
+        snap = files.read(path)
+        fr, output = process_text(snap.text, name, opts, path)
+        if opts.write and fr.changed:
+            fr.written = files.write(snap, output)
+        return fr
+    except DockerfixError as exc:
+        return FileResult(name, error=str(exc))
+    except RecursionError:
+        return FileResult(name, error="input too deeply nested to analyse")
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop a batch
+        return FileResult(name, error=f"internal error ({type(exc).__name__}: {exc}); please report")
+
+
+def _worker(args: tuple[str, Options]) -> FileResult:
+    return process_file(*args)
+
+
+def process_many(
+    paths: Sequence[Path], opts: Options, progress: Callable[[FileResult], None] | None = None, jobs: int | None = None
+) -> Iterator[FileResult]:
+    """Results in input order; a pool over all cores when there are many files."""
+    work = [(str(p), opts) for p in paths]
+    jobs = jobs or os.cpu_count() or 1
+    results: Iterable[FileResult]
+    if len(work) < POOL_THRESHOLD or jobs < 2:
+        results = (_worker(w) for w in work)
+        for r in results:
+            if progress:
+                progress(r)
+            yield r
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for r in pool.map(_worker, work, chunksize=max(1, len(work) // (jobs * 8))):
+            if progress:
+                progress(r)
+            yield r

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import pytest
+
+from refactor.engine import analyse_text, find, run
+
+from .helpers import fix
+
+NAME = ["chown-layer"]
+
+UNCHANGED = {
+    "created-in-same-step": "FROM b\nRUN mkdir -p /data && chown -R 1000:1000 /data\n",
+    "not-recursive": "FROM b\nCOPY a /data/a\nRUN chown 1000:1000 /data/a\n",
+    "already-good": "FROM b\nCOPY --chown=1000:1000 a /data/a\n",
+    "no-chown": "FROM b\nCOPY . /app\nRUN make -C /app\n",
+    "non-root-user": "FROM b\nCOPY a /data/a\nUSER app\nRUN chown -R app /data\n",
+    "sudo": "FROM b\nCOPY a /data/a\nRUN sudo chown -R 1000 /data\n",
+    "unknown-variable": "FROM b\nCOPY a /data/a\nRUN chown -R $OWNER /data\n",
+    "unknown-arg": "FROM b\nARG OWNER\nCOPY a /data/a\nRUN chown -R ${OWNER} /data\n",
+    "inside-if": "FROM b\nCOPY a /data/a\nRUN if true; then chown -R 1000 /data; fi\n",
+    "or-true": "FROM b\nCOPY a /data/a\nRUN chown -R 1000 /data || true\n",
+    "json-form": 'FROM b\nCOPY a /data/a\nRUN ["chown", "-R", "1000", "/data"]\n',
+    "follows-symlinks": "FROM b\nCOPY a /data/a\nRUN chown -R -L 1000 /data\n",
+    "login-group": "FROM b\nCOPY a /data/a\nRUN chown -R app: /data\n",
+    "volume": "FROM b\nVOLUME /data\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
+    "copy-into-ancestor": "FROM b\nCOPY . /\nRUN chown -R 1000 /data\n",
+    "whole-filesystem": "FROM b\nRUN chown -R 1000 /\n",
+    "symbolic-chmod-with-X": "FROM b\nCOPY a /data/a\nRUN chmod -R a+rX /data\n",
+    "windows": "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nCOPY a C:/data/a\nRUN chown -R 1000 /data\n",
+    "shell-error": "FROM b\nCOPY a /data/a\nRUN chown -R 1000 /data && (\n",
+    "suppressed": "FROM b\nCOPY a /data/a\n# dockerfix: ignore=chown-layer\nRUN chown -R 1000 /data\n",
+    "suppressed-file": "# dockerfix: ignore-file\nFROM b\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
+    "powershell": 'FROM b\nSHELL ["powershell", "-Command"]\nCOPY a /data/a\nRUN chown -R 1000 /data\n',
+}
+
+FIND = r"\( ! -user 1000 -o ! -group 1000 -o -perm -4000 -o -perm -2000 \) -exec chown -h 1000:1000 {} +"
+
+FIXED = {
+    "basic": (
+        "FROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN find /data {FIND}\n",
+    ),
+    "outside-target-untouched": (
+        "FROM b\nCOPY tool /usr/local/bin/tool\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nCOPY tool /usr/local/bin/tool\nCOPY --chown=1000:1000 a /data/a\nRUN find /data {FIND}\n",
+    ),
+    "existing-chown-replaced": (
+        "FROM b\nCOPY --link --chown=0:0 a /data/a\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nCOPY --link --chown=1000:1000 a /data/a\nRUN find /data {FIND}\n",
+    ),
+    "user-only-keeps-group": (
+        "FROM b\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
+        "FROM b\nCOPY --chown=1000:0 a /data/a\n"
+        "RUN find /data \\( ! -user 1000 -o -perm -4000 -o -perm -2000 \\) -exec chown -h 1000 {} +\n",
+    ),
+    "dot-separator": (
+        "FROM b\nCOPY a /data/a\nRUN chown -R app.staff /data\n",
+        "FROM b\nCOPY --chown=app:staff a /data/a\n"
+        "RUN find /data \\( ! -user app -o ! -group staff -o -perm -4000 -o -perm -2000 \\) -exec chown -h app:staff {} +\n",
+    ),
+    "chgrp": (
+        "FROM b\nCOPY a /data/a\nRUN chgrp -R 50 /data\n",
+        "FROM b\nCOPY --chown=0:50 a /data/a\n"
+        "RUN find /data \\( ! -group 50 -o -perm -4000 -o -perm -2000 \\) -exec chgrp -h 50 {} +\n",
+    ),
+    "chmod-octal-only": (
+        "FROM b\nCOPY a /data/a\nRUN chmod -R 755 /data\n",
+        "FROM b\nCOPY a /data/a\nRUN find /data ! -type l ! -perm 755 -exec chmod 755 {} +\n",
+    ),
+    "env-and-workdir": (
+        "FROM b\nENV APP=/srv/app\nWORKDIR $APP\nCOPY a ./a\nRUN chown -R 1000:1000 .\n",
+        f"FROM b\nENV APP=/srv/app\nWORKDIR $APP\nCOPY --chown=1000:1000 a ./a\nRUN find . {FIND}\n",
+    ),
+    "cd-in-run": (
+        "FROM b\nCOPY a /data/a\nRUN cd /data && chown -R 1000:1000 .\n",
+        f"FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN cd /data && find . {FIND}\n",
+    ),
+    "run-created-fresh": (
+        "FROM b\nRUN git clone https://x/r.git /data/r\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nRUN git clone https://x/r.git /data/r && chown -R 1000:1000 /data/r\nRUN find /data {FIND}\n",
+    ),
+    "run-created-default-clone-dir": (
+        "FROM b\nWORKDIR /data\nRUN git clone --depth 1 https://x/repo.git\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nWORKDIR /data\nRUN git clone --depth 1 https://x/repo.git && chown -R 1000:1000 /data/repo\n"
+        f"RUN find /data {FIND}\n",
+    ),
+    "run-into-existing-dir-uses-find": (
+        "FROM b\nCOPY a /data/a\nRUN tar -xf /x.tar -C /data\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN tar -xf /x.tar -C /data && find /data {FIND}\n"
+        f"RUN find /data {FIND}\n",
+    ),
+    "named-user-created-later-numeric": (
+        "FROM b\nCOPY a /opt/w/a\nRUN adduser -D -u 1002 w\nCOPY b /opt/w/b\nRUN chown -R w /opt/w\n",
+        "FROM b\nCOPY --chown=1002:0 a /opt/w/a\nRUN adduser -D -u 1002 w\nCOPY --chown=w:0 b /opt/w/b\n"
+        "RUN find /opt/w \\( ! -user w -o -perm -4000 -o -perm -2000 \\) -exec chown -h w {} +\n",
+    ),
+    "named-user-created-later-unknown-id": (
+        "FROM b\nCOPY a /opt/w/a\nRUN adduser -D w\nRUN chown -R w:w /opt/w\n",
+        "FROM b\nCOPY a /opt/w/a\nRUN adduser -D w\n"
+        "RUN find /opt/w \\( ! -user w -o ! -group w -o -perm -4000 -o -perm -2000 \\) -exec chown -h w:w {} +\n",
+    ),
+    "missing-parent-left-alone": (
+        "FROM b\nCOPY a /new/deep/data/a\nRUN chown -R 1000:1000 /new/deep/data\n",
+        f"FROM b\nCOPY a /new/deep/data/a\nRUN find /new/deep/data {FIND}\n",
+    ),
+    "tar-add-left-alone": (
+        "FROM b\nADD rootfs.tar.gz /data/\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nADD rootfs.tar.gz /data/\nRUN find /data {FIND}\n",
+    ),
+    "other-work-in-step": (
+        "FROM b\nCOPY a /data/a\nRUN echo hi > /tmp/x && chown -R 1000:1000 /data && echo done\n",
+        f"FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN echo hi > /tmp/x && find /data {FIND} && echo done\n",
+    ),
+    "comment-in-continuation-kept": (
+        "FROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 \\\n    # the data dir\n    /data\n",
+        f"FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN find \\\n    # the data dir\n    /data {FIND}\n",
+    ),
+    "trailing-comment-in-creator": (
+        "FROM b\nRUN mkdir -p /data/x # make it\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nRUN mkdir -p /data/x && chown -R 1000:1000 /data/x # make it\nRUN find /data {FIND}\n",
+    ),
+    "heredoc-creator": (
+        "FROM b\nRUN <<EOF\nset -e\nmkdir -p /data/c\nEOF\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nRUN <<EOF\nset -e\nmkdir -p /data/c\nchown -R 1000:1000 /data/c\nEOF\nRUN find /data {FIND}\n",
+    ),
+    "crlf": (
+        "FROM b\r\nCOPY a /data/a\r\nRUN chown -R 1000:1000 /data\r\n",
+        f"FROM b\r\nCOPY --chown=1000:1000 a /data/a\r\nRUN find /data {FIND}\r\n",
+    ),
+    "other-stage-untouched": (
+        "FROM b AS one\nCOPY a /data/a\nFROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b AS one\nCOPY a /data/a\nFROM b\nCOPY --chown=1000:1000 a /data/a\nRUN find /data {FIND}\n",
+    ),
+    "copy-after-step-untouched": (
+        "FROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\nCOPY c /data/c\n",
+        f"FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN find /data {FIND}\nCOPY c /data/c\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNCHANGED))
+def test_unchanged(name: str) -> None:
+    text = UNCHANGED[name]
+    assert fix(text, NAME, unsafe=True) == text
+
+
+@pytest.mark.parametrize("name", sorted(FIXED))
+def test_fixed(name: str) -> None:
+    before, after = FIXED[name]
+    assert fix(before, NAME) == after
+    assert fix(after, NAME) == after  # idempotent
+
+
+@pytest.mark.parametrize("name", ["non-root-user", "sudo", "unknown-variable", "inside-if", "json-form", "volume",
+                                  "copy-into-ancestor", "login-group", "follows-symlinks", "shell-error"])
+def test_refusals_are_reported_with_a_reason(name: str) -> None:
+    findings = find(analyse_text(UNCHANGED[name]), NAME)
+    assert len(findings) == 1
+    assert findings[0].fix is None
+    assert findings[0].message.startswith("not fixed: ")
+
+
+def test_non_root_run_between_marks_fix_unsafe() -> None:
+    text = "FROM b\nCOPY a /data/a\nUSER app\nRUN ls /data\nUSER root\nRUN chown -R 1000:1000 /data\n"
+    result = run(text, NAME)
+    assert result.output == text
+    assert result.findings[0].fix is not None and not result.findings[0].fix.safe
+    assert any("unsafe" in d for d in result.findings[0].details)
+    unsafe = run(text, NAME, unsafe=True).output
+    assert "COPY --chown=1000:1000 a /data/a" in unsafe
+
+
+def test_every_change_is_explained() -> None:
+    before, _ = FIXED["run-into-existing-dir-uses-find"]
+    (finding,) = run(before, NAME).findings
+    assert finding.transform == "chown-layer"
+    assert any("line 2: COPY gets --chown=1000:1000" in d for d in finding.details)
+    assert any("line 3: RUN creates /data" in d for d in finding.details)
+    assert any("line 4: kept as a `find`" in d for d in finding.details)
