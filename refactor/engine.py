@@ -41,6 +41,7 @@ class Analysis:
     path: Path | None = None  # the Dockerfile, when read from disk
     context: Path | None = None  # the build context, for transforms that read it
     _scripts: dict[int, RunScript | None] = field(default_factory=dict)
+    memo: dict[object, object] = field(default_factory=dict)  # per-analysis caches of the transforms
 
     @property
     def instructions(self) -> list[Instruction]:
@@ -193,7 +194,8 @@ def run(
     applied: list[Finding] = []
     current = text
     pending = findings
-    for _ in range(MAX_ROUNDS):
+    # Every round turns at least one finding into a fix, so the number of instructions bounds the rounds.
+    for _ in range(MAX_ROUNDS + len(analysis.instructions)):
         chosen: list[Finding] = []
         for f in pending:
             if f.fix is None or not (f.fix.safe or unsafe) or not f.fix.edits:

@@ -209,7 +209,7 @@ def parse(text: str) -> Dockerfile:
         ins = _instruction(logical, lmap, start_line + 1, escape)
         ins.line_start = lines[start_line].start
         ins.end = lmap[-1]
-        if ins.effective_keyword in HEREDOC_KEYWORDS and ins.json_args is None:
+        if ins.effective_keyword in HEREDOC_KEYWORDS and ins.json_args is None and "<<" in ins.args:
             i, last = _read_heredocs(ins, text, lines, contents, i, escape)
         ins.end_line = last + 1
         ins.line_next = lines[last].next
@@ -273,6 +273,8 @@ def _flags(ins: Instruction, offset: int, escape: str) -> int:
     """Read leading --name[=value] flags; return the logical offset where the arguments start."""
     rest = ins.logical[offset:]
     args_at = offset + (len(rest) - len(rest.lstrip()))
+    if not rest.lstrip().startswith("--"):
+        return args_at
     for w in split_words(rest, escape):
         if not w.raw.startswith("--") or w.raw == "--":
             break

@@ -11,6 +11,7 @@ the base image) makes the whole word unknown: a transform that needs it must ref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,8 +27,14 @@ class Unknown(Exception):
     """A variable with no value the analysis can know."""
 
 
+_PLAIN = re.compile(r"[^ \t\r\n]+")
+
+
 def split_words(text: str, escape: str = "\\") -> list[Word]:
     """Split on unquoted blanks, keeping each word's raw text and position."""
+    if "'" not in text and '"' not in text and escape not in text:
+        # Nothing quoted or escaped (most arguments): a regex split is exact and far faster.
+        return [Word(m.group(), m.start(), m.end()) for m in _PLAIN.finditer(text)]
     words: list[Word] = []
     i, n = 0, len(text)
     while i < n:

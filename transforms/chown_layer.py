@@ -250,6 +250,13 @@ def _written_before(a: Analysis, idx: int) -> list[str]:
 
 
 def _writes(a: Analysis, j: int) -> list[str]:
+    key = ("chown-layer:writes", j)
+    if key not in a.memo:
+        a.memo[key] = _compute_writes(a, j)
+    return a.memo[key]  # type: ignore[return-value]
+
+
+def _compute_writes(a: Analysis, j: int) -> list[str]:
     ins = a.instructions[j]
     st = a.state(j)
     if ins.keyword in ("COPY", "ADD"):
@@ -343,15 +350,17 @@ def _accounts(a: Analysis, idx: int) -> list[tuple[int, Account]]:
         stage = a.resolved.stages[stage.parent] if stage.parent is not None else None
     for rng in chain:
         for j in rng:
-            if a.instructions[j].keyword != "RUN":
-                continue
-            rs = a.run_script(j)
-            if rs is None:
-                continue
-            for cmd in rs.script.commands:
-                for acct in accounts_created(cmd, a.state(j).env):
-                    out.append((j, acct))
+            out.extend((j, acct) for acct in _accounts_of(a, j))
     return out
+
+
+def _accounts_of(a: Analysis, j: int) -> list[Account]:
+    key = ("chown-layer:accounts", j)
+    if key not in a.memo:
+        rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
+        a.memo[key] = [] if rs is None else [
+            acct for cmd in rs.script.commands for acct in accounts_created(cmd, a.state(j).env)]
+    return a.memo[key]  # type: ignore[return-value]
 
 
 def _owner_at(name: str | None, kind: str, at: int, accounts: list[tuple[int, Account]]) -> str | None:
