@@ -314,14 +314,14 @@ case "${0##*/}" in
     new_group "$1" "$gid"
     ;;
   useradd)
-    uid= group= groups= home= shell=/bin/sh comment= mkhome= system= nogroup=
+    uid= group= groups= home= shell=/bin/sh comment= mkhome= system= nogroup= unique=1
     while [ $# -gt 1 ]; do
       case "$1" in
         -u|--uid) uid=$2; shift ;; -g|--gid) group=$2; shift ;; -G|--groups) groups=$2; shift ;;
         -d|--home-dir) home=$2; shift ;; -s|--shell) shell=$2; shift ;; -c|--comment) comment=$2; shift ;;
         -k|--skel|-K|--key|-e|--expiredate|-f|--inactive|-p|--password) shift ;;
         -m|--create-home) mkhome=1 ;; -M|--no-create-home) mkhome= ;; -r|--system) system=1 ;;
-        -N|--no-user-group) nogroup=1 ;; -U|--user-group|-o|--non-unique|-l|--no-log-init) ;;
+        -N|--no-user-group) nogroup=1 ;; -o|--non-unique) unique= ;; -U|--user-group|-l|--no-log-init) ;;
         *) die "unsupported option $1" ;;
       esac
       shift
@@ -329,7 +329,11 @@ case "${0##*/}" in
     name=$1
     [ -n "$name" ] || die "usage: useradd [options] LOGIN"
     has_user "$name" && die "user '$name' already exists"
-    [ -n "$uid" ] || uid=$(free_id /etc/passwd "$(first_id)")
+    if [ -n "$uid" ]; then
+      [ -n "$unique" ] && cut -d: -f3 /etc/passwd | grep -qx "$uid" && die "UID $uid is not unique"
+    else
+      uid=$(free_id /etc/passwd "$(first_id)")
+    fi
     if [ -n "$group" ]; then
       gid=$(gid_of "$group"); [ -n "$gid" ] || die "group '$group' does not exist"
     elif [ -n "$nogroup" ]; then

@@ -23,7 +23,7 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -138,14 +138,16 @@ class Difference:
 def load_image(path: str | Path) -> Image:
     """Read a docker-archive or OCI archive (tar, optionally gzip-compressed) or an OCI layout directory."""
     path = Path(path)
-    if path.is_dir():
-        return _load(_DirSource(path), str(path))
     try:
-        outer = tarfile.open(path, mode="r:*")
+        if path.is_dir():
+            return _load(_DirSource(path), str(path))
+        with tarfile.open(path, mode="r:*") as outer:
+            return _load(_TarSource(outer), str(path))
     except (tarfile.TarError, OSError) as exc:
         raise ImageError(f"{path}: not a readable image archive ({exc})") from exc
-    with outer:
-        return _load(_TarSource(outer), str(path))
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        # the JSON parsed but lacks a field or has the wrong shape: bad input, not a bug to show as a traceback
+        raise ImageError(f"{path}: malformed image metadata ({exc!r})") from exc
 
 
 class _DirSource:
@@ -294,10 +296,12 @@ def _normalise(name: str) -> str:
 
 
 def _read_layer(handle: IO[bytes], label: str) -> tuple[str, int, tuple[Entry, ...]]:
-    head = handle.read(2)
-    stream: IO[bytes] = _Prefixed(head, handle)
-    if head == b"\x1f\x8b":
-        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    peekable = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, handle))
+    stream: IO[bytes] = peekable
+    if peekable.peek(4)[:4] == b"\x28\xb5\x2f\xfd":
+        raise ImageError(f"{label}: zstd-compressed layers are not supported")
+    if peekable.peek(2)[:2] == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=peekable)  # type: ignore[assignment]
     measured = _Measured(stream)
     buffered = io.BufferedReader(measured, _CHUNK)
     entries: list[Entry] = []
@@ -315,27 +319,6 @@ def _read_layer(handle: IO[bytes], label: str) -> tuple[str, int, tuple[Entry, .
     return "sha256:" + measured.hash.hexdigest(), measured.count, tuple(entries)
 
 
-class _Prefixed(io.RawIOBase):
-    """Puts back the bytes read to sniff the compression."""
-
-    def __init__(self, head: bytes, inner: IO[bytes]) -> None:
-        self.head = head
-        self.inner = inner
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.head:
-            n = min(len(buffer), len(self.head))
-            buffer[:n] = self.head[:n]
-            self.head = self.head[n:]
-            return n
-        data = self.inner.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _entry(member: tarfile.TarInfo, layer: tarfile.TarFile) -> Entry | None:
     path = _normalise(member.name)
     if path == "/":
@@ -348,27 +331,30 @@ def _entry(member: tarfile.TarInfo, layer: tarfile.TarFile) -> Entry | None:
     xattrs = tuple(
         sorted((k[len("SCHILY.xattr.") :], v) for k, v in member.pax_headers.items() if k.startswith("SCHILY.xattr."))
     )
-    common = dict(path=path, mode=member.mode & 0o7777, uid=member.uid, gid=member.gid, xattrs=xattrs)
+    size, sha256, link, device = 0, None, None, None
     if member.isreg():
-        digest = hashlib.sha256()
-        content = layer.extractfile(member)
-        if content is not None:
-            for chunk in iter(lambda: content.read(_CHUNK), b""):
-                digest.update(chunk)
-        return Entry(kind=FILE, size=member.size, sha256=digest.hexdigest(), **common)
-    if member.isdir():
-        return Entry(kind=DIR, **common)
-    if member.issym():
-        return Entry(kind=SYMLINK, link=member.linkname, **common)
-    if member.islnk():
-        return Entry(kind=HARDLINK, link=_normalise(member.linkname), **common)
-    if member.ischr():
-        return Entry(kind=CHAR, device=(member.devmajor, member.devminor), **common)
-    if member.isblk():
-        return Entry(kind=BLOCK, device=(member.devmajor, member.devminor), **common)
-    if member.isfifo():
-        return Entry(kind=FIFO, **common)
-    return None
+        kind, size, sha256 = FILE, member.size, _sha256(layer.extractfile(member))
+    elif member.isdir():
+        kind = DIR
+    elif member.issym():
+        kind, link = SYMLINK, member.linkname
+    elif member.islnk():
+        kind, link = HARDLINK, _normalise(member.linkname)
+    elif member.ischr() or member.isblk():
+        kind, device = CHAR if member.ischr() else BLOCK, (member.devmajor, member.devminor)
+    elif member.isfifo():
+        kind = FIFO
+    else:
+        return None
+    return Entry(path, kind, member.mode & 0o7777, member.uid, member.gid, size, sha256, link, device, xattrs)
+
+
+def _sha256(content: IO[bytes] | None) -> str:
+    digest = hashlib.sha256()
+    if content is not None:
+        for chunk in iter(lambda: content.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------ flattening
@@ -610,9 +596,9 @@ def _dive_efficiency(layers: Iterable[Layer]) -> tuple[float, int, list[Duplicat
         for path in sorted(nodes):
             if path in parents:
                 continue
-            entry = nodes[path]
-            if entry is None or entry.kind != WHITEOUT:
-                size = entry.size if entry is not None and entry.kind == FILE else 0
+            node = nodes[path]
+            if node is None or node.kind != WHITEOUT:
+                size = node.size if node is not None and node.kind == FILE else 0
             else:
                 lower = tree.records.get(path)
                 size = sum(r.size for r in tree.subtree(path) if r.kind == FILE) if lower and lower.kind == DIR else 0
