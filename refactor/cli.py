@@ -264,7 +264,7 @@ def _text(results, out, err, mode, preview):  # type: ignore[no-untyped-def]
                 mark = "[green]\\[*][/]" if i.safe else ("[yellow]\\[unsafe][/]" if i.fixable else "")
             saving = ""
             if i.saving:
-                saving = f" [cyan](≈ {human_bytes(i.saving)}{' + unknown' if i.saving_partial else ''} stored twice)[/]"
+                saving = f" [cyan](saves ≈ {human_bytes(i.saving)}{' + unknown' if i.saving_partial else ''})[/]"
             out.print(f"[bold]{escape(r.path)}[/]:{i.line}: [magenta]{i.transform}[/] {escape(i.message)}{saving} {mark}")
             for d in i.details:
                 out.print(f"    [dim]{escape(d)}[/]")

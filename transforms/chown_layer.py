@@ -316,7 +316,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                 touched.append(j)
     for op in ops:
         edits.extend(_replace_op(rs, op))
-    names = sorted({op.kind for op in ops})
+    names = list(dict.fromkeys(op.kind for op in ops))
     verb = "/".join(f"{n} -R" for n in names)
     where = ", ".join(targets)
     moved = len(touched)
@@ -337,7 +337,38 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                 details.append(f"unsafe: the RUN at line {o.line} runs as USER {a.state(j).user} and would see "
                                "the new owners earlier")
                 break
-    return Finding(NAME, ins.line, message, Fix(edits, safe), details)
+    saving, partial = _estimate(a, touched)
+    return Finding(NAME, ins.line, message, Fix(edits, safe), details, saving=saving, saving_partial=partial)
+
+
+def _estimate(a: Analysis, touched: list[int]) -> tuple[int | None, bool]:
+    """Bytes no longer stored twice: the context files of the COPY/ADD that now carry the owner.
+
+    Content that RUN steps or other stages make is not known without building: it makes the
+    estimate partial ("+ unknown").
+    """
+    if a.context is None or not a.context.is_dir():
+        return None, bool(touched)
+    key = "chown-layer:context"
+    if key not in a.memo:
+        from refactor.buildcontext import BuildContext
+
+        a.memo[key] = BuildContext.open(a.context)
+    ctx = a.memo[key]
+    total, partial = 0, False
+    for j in touched:
+        ins = a.instructions[j]
+        ca = copy_args(ins, a.state(j), a.df.escape) if ins.keyword in ("COPY", "ADD") else None
+        if ca is None or ins.flag("from") is not None:
+            partial = True
+            continue
+        for src in ca.sources:
+            size = ctx.size(src)  # type: ignore[attr-defined]
+            if size is None:
+                partial = True
+            else:
+                total += size
+    return total, partial
 
 
 def _accounts(a: Analysis, idx: int) -> list[tuple[int, Account]]:
