@@ -102,3 +102,25 @@ def test_layers_of_a_built_sample(builder) -> None:  # type: ignore[no-untyped-d
     # The chown layer stores the 450 kB under /data a second time.
     assert stats.wasted_bytes >= 2 * 450_000
     assert stats.efficiency < 0.9
+
+
+def test_layers_command_agrees_with_dive(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`dockerfix layers --format json` and dive report the same wasted bytes on the same archive."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .test_image import _need_dive
+
+    dive = _need_dive()
+    sample = next(p for p in BUILDABLE if p.name == "crab-data")
+    archive = builder.build(sample / "Dockerfile", sample, cache=False).archive
+    ours = json.loads(subprocess.run([sys.executable, "-m", "refactor.cli", "layers", "--format", "json", str(archive)],
+                                     check=True, capture_output=True, text=True).stdout)
+    out = tmp_path / "dive.json"
+    subprocess.run([dive, "--source", "docker-archive", str(archive), "--ci", "--json", str(out)], check=True,
+                   capture_output=True, timeout=300, env={**os.environ, "CI": "true"})
+    theirs = json.loads(out.read_text())["image"]
+    assert abs(ours["wasted_bytes"] - theirs["inefficientBytes"]) <= 0.01 * theirs["inefficientBytes"]
+    assert ours["efficiency"] == pytest.approx(theirs["efficiencyScore"], abs=0.01)
