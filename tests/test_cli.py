@@ -160,3 +160,30 @@ def test_samples_check_runs(tmp_path: Path) -> None:
     r = dockerfix("check", "--exit-zero", "samples", cwd=tmp_path)
     assert r.returncode == 0
     assert "chown-layer" in r.stdout
+
+
+def test_pr_body_and_summary(repo: Path) -> None:
+    (repo / "refused.Dockerfile").write_text("FROM b\nVOLUME /data\nCOPY a /data/a\nRUN chown -R 1 /data\n")
+    r = dockerfix("fix", "--diff", "--pr-body", "pr.md", ".", cwd=repo)
+    assert r.returncode == 1
+    body = (repo / "pr.md").read_text()
+    assert body.startswith("## Dockerfile fixes by dockerfix")
+    assert "#### `Dockerfile`" in body and "`chown-layer`" in body
+    assert "### Not changed, and why" in body and "VOLUME" in body
+    assert "### How it was checked" in body
+    assert "3 files scanned, 1 would change, 1 finding not fixable, 0 failed" in r.stderr
+
+
+def test_pre_commit_hooks_match_discovery() -> None:
+    import re
+
+    from refactor.discover import is_dockerfile
+
+    from .helpers import ROOT
+
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    pattern = re.search(r"files: (.*)", text).group(1)  # type: ignore[union-attr]
+    for name in ["Dockerfile", "Dockerfile.prod", "api.Dockerfile", "x.dockerfile", "Containerfile", "a/b/Dockerfile"]:
+        assert re.search(pattern, name) and is_dockerfile(name.rsplit("/", 1)[-1])
+    for name in ["README.md", "dockerfile.py.txt.bak/x", "setup.py"]:
+        assert not re.search(pattern, name)
