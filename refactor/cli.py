@@ -282,7 +282,21 @@ def _summary(results, err, mode):  # type: ignore[no-untyped-def]
             f"{s['refused']} finding{'s' if s['refused'] != 1 else ''} not fixable, {s['failed']} failed; fixes: {per}")
     if s["estimated_saving_bytes"]:
         line += f"; ≈ {human_bytes(s['estimated_saving_bytes'])} no longer stored twice"
-    err.print(line, markup=False, highlight=False)
+    if not err.is_terminal or s["scanned"] < 2:
+        err.print(line, markup=False, highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table(title="dockerfix summary", show_header=False, title_justify="left")
+    table.add_row("files scanned", str(s["scanned"]))
+    table.add_row(verb, str(s["changed"]))
+    table.add_row("findings not fixable", str(s["refused"]))
+    table.add_row("failed", str(s["failed"]))
+    for name, count in s["fixes_per_transform"].items():
+        table.add_row(f"fixes: {name}", str(count))
+    if s["estimated_saving_bytes"]:
+        table.add_row("≈ no longer stored twice", human_bytes(s["estimated_saving_bytes"]))
+    err.print(table)
 
 
 if __name__ == "__main__":
