@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from refactor.build import Builder, BuildResult
+from refactor.report import human_bytes
 from refactor.image import Difference, Image, LayerStats, compare_images, layer_stats, load_image
 
 # Longest created_by shown in a table cell; the JSON report keeps it whole.
@@ -89,15 +90,6 @@ def verify_report(result: VerifyResult) -> dict[str, Any]:
         "original": side(result.original, result.original_stats),
         "fixed": side(result.fixed, result.fixed_stats),
     }
-
-
-def human_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
 
 
 def _short(command: str) -> str:
