@@ -17,6 +17,9 @@ from refactor.parse import Dockerfile, Instruction
 from refactor.words import Unknown, expand, split_words
 
 
+UNKNOWN = "\x00unknown"  # a USER whose value the Dockerfile does not give
+
+
 @dataclass
 class State:
     stage: int
@@ -42,10 +45,16 @@ class State:
 
     @property
     def runs_as_root(self) -> bool | None:
-        if self.user is None:
+        """True/False when USER says; None when inherited from the base image or unknown."""
+        if self.user is None or self.user == UNKNOWN:
             return None
         name = self.user.split(":", 1)[0]
         return name in ("root", "0")
+
+    @property
+    def root_or_base_default(self) -> bool:
+        """Root, or no USER in the Dockerfile (the base image's default: root for nearly all bases)."""
+        return self.user is None or self.runs_as_root is True
 
 
 @dataclass
@@ -168,7 +177,8 @@ def _step(ins: Instruction, cur: State, global_args: dict[str, str | None], esc:
         value = cur.expand(ins.args.strip(), esc)
         return replace(cur, workdir=None if value is None else join(cur.workdir, value))
     if kw == "USER":
-        return replace(cur, user=cur.expand(ins.args.strip(), esc))
+        user = cur.expand(ins.args.strip(), esc)
+        return replace(cur, user=UNKNOWN if user is None else user)
     if kw == "SHELL":
         return replace(cur, shell=ins.json_args)
     if kw == "VOLUME":

@@ -30,6 +30,10 @@ UNCHANGED = {
     "shell-error": "FROM b\nCOPY a /data/a\nRUN chown -R 1000 /data && (\n",
     "suppressed": "FROM b\nCOPY a /data/a\n# dockerfix: ignore=chown-layer\nRUN chown -R 1000 /data\n",
     "suppressed-file": "# dockerfix: ignore-file\nFROM b\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
+    "dot-separator-names": "FROM b\nCOPY a /data/a\nRUN chown -R app.staff /data\n",
+    "unknown-user": "FROM b\nARG U\nUSER $U\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
+    "symlink-target-base": "FROM b\nCOPY a /var/run/a\nRUN chown -R 1000 /var/run\n",
+    "symlink-target-made": "FROM b\nRUN ln -s /mnt/x /data\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
     "powershell": 'FROM b\nSHELL ["powershell", "-Command"]\nCOPY a /data/a\nRUN chown -R 1000 /data\n',
 }
 
@@ -53,10 +57,10 @@ FIXED = {
         "FROM b\nCOPY --chown=1000:0 a /data/a\n"
         "RUN find /data \\( ! -user 1000 -o -perm -4000 -o -perm -2000 \\) -exec chown -h 1000 {} +\n",
     ),
-    "dot-separator": (
-        "FROM b\nCOPY a /data/a\nRUN chown -R app.staff /data\n",
-        "FROM b\nCOPY --chown=app:staff a /data/a\n"
-        "RUN find /data \\( ! -user app -o ! -group staff -o -perm -4000 -o -perm -2000 \\) -exec chown -h app:staff {} +\n",
+    "dot-separator-numeric": (
+        "FROM b\nCOPY a /data/a\nRUN chown -R 1000.1000 /data\n",
+        "FROM b\nCOPY --chown=1000:1000 a /data/a\n"
+        "RUN find /data \\( ! -user 1000 -o ! -group 1000 -o -perm -4000 -o -perm -2000 \\) -exec chown -h 1000:1000 {} +\n",
     ),
     "chgrp": (
         "FROM b\nCOPY a /data/a\nRUN chgrp -R 50 /data\n",
@@ -152,7 +156,8 @@ def test_fixed(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["non-root-user", "sudo", "unknown-variable", "inside-if", "json-form", "volume",
-                                  "copy-into-ancestor", "login-group", "follows-symlinks", "shell-error"])
+                                  "copy-into-ancestor", "login-group", "follows-symlinks", "shell-error",
+                                  "dot-separator-names", "unknown-user", "symlink-target-made"])
 def test_refusals_are_reported_with_a_reason(name: str) -> None:
     findings = find(analyse_text(UNCHANGED[name]), NAME)
     assert len(findings) == 1

@@ -60,6 +60,8 @@ BASE_DIRS = frozenset(
     "/ /bin /etc /home /opt /root /srv /tmp /usr /usr/bin /usr/lib /usr/local /usr/local/bin "
     "/usr/local/lib /usr/local/share /usr/share /var /var/lib /var/log /var/cache".split()
 )
+# Symlinks in merged-/usr Debian, Ubuntu and Fedora bases; chown -R on a symlink changes only the link.
+BASE_SYMLINKS = frozenset("/bin /sbin /lib /lib32 /lib64 /libx32 /var/run /var/lock".split())
 _TEXT_FILTER = re.compile(r"\b(chown|chgrp|chmod)\b")
 _TAR = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")
 _SYMBOLIC = re.compile(r"^[ugoa]+\+[rwx]+(,[ugoa]+\+[rwx]+)*$")
@@ -190,7 +192,10 @@ def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # ty
         if name == "chgrp":
             op.group, op.group_raw = owner, spec.raw
         else:
-            sep = ":" if ":" in owner else "." if "." in owner and not owner.replace(".", "").isdigit() else ":"
+            if ":" not in owner and "." in owner and not owner.replace(".", "").isdigit():
+                # GNU chown reads `a.b` as user.group only when no user is named `a.b`: ambiguous statically.
+                raise Refuse(f"`{spec.raw}` may be a user name with a dot or the old user.group form")
+            sep = ":" if ":" in owner else "." if "." in owner else ":"
             user, has_sep, group = owner.partition(sep)
             if has_sep and not group and user:
                 raise Refuse(f"`{spec.raw}` (owner with the login group) needs the passwd file to know the group")
@@ -205,8 +210,16 @@ def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # ty
             raise Refuse(f"the path {w.raw!r} has a value the Dockerfile does not give")
         if p == "/":
             raise Refuse("the target is the whole filesystem (/)")
+        if p in BASE_SYMLINKS:
+            raise Refuse(f"{p} is a symlink in common base images: `{name} -R` changes only the link")
         op.paths.append((w, p))
     return op
+
+
+def _user(state) -> str:  # type: ignore[no-untyped-def]
+    from refactor.resolve import UNKNOWN
+
+    return "(a value the Dockerfile does not give)" if state.user == UNKNOWN else str(state.user)
 
 
 def _split_raw(raw: str, sep: str) -> tuple[str, str, str]:
@@ -289,13 +302,21 @@ def _covering(ops: list[Op], path: str) -> list[Op]:
 def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     ins = a.instructions[idx]
     state = a.state(idx)
-    if state.runs_as_root is False:
-        raise Refuse(f"the step runs as USER {state.user}: a non-root chown cannot be moved")
+    if not state.root_or_base_default:
+        raise Refuse(f"the step runs as USER {_user(state)}: a non-root chown cannot be moved")
     targets = _targets(ops)
     for t in targets:
         for vol in state.volumes:
             if is_under(t, vol) or is_under(vol, t):
                 raise Refuse(f"{t} is in the declared VOLUME {vol}: the classic builder discards later changes there")
+    for j in _stage_range(a, idx):
+        rs_j = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
+        for cmd in rs_j.script.commands if rs_j else ():
+            if posixpath.basename(cmd.name) == "ln":
+                for c in created_paths(cmd, a.state(j).env, a.state(j).workdir):
+                    if c.path in targets:
+                        raise Refuse(f"{c.path} is made a symlink at line {a.instructions[j].line}: "
+                                     "`chown -R` changes only the link")
     accounts = _accounts(a, idx)
     edits: list[Edit] = []
     details: list[str] = []
@@ -332,9 +353,9 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     if touched:
         for j in range(min(touched) + 1, idx):
             o = a.instructions[j]
-            if o.keyword == "RUN" and a.state(j).runs_as_root is False:
+            if o.keyword == "RUN" and not a.state(j).root_or_base_default:
                 safe = False
-                details.append(f"unsafe: the RUN at line {o.line} runs as USER {a.state(j).user} and would see "
+                details.append(f"unsafe: the RUN at line {o.line} runs as USER {_user(a.state(j))} and would see "
                                "the new owners earlier")
                 break
     saving, partial = _estimate(a, touched)
@@ -515,7 +536,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], accounts) -> tuple[list[Edit],
     st = a.state(j)
     ins = a.instructions[j]
     rs = a.run_script(j)
-    if rs is None or st.runs_as_root is False:
+    if rs is None or not st.root_or_base_default:
         return [], []
     cwd = st.workdir
     made: list[tuple[str, str | None, list[Op]]] = []
