@@ -29,6 +29,7 @@ class RunScript:
     heredoc: bool
     append_at: int  # raw offset where a command can be appended
     source: str  # the whole file's text, which the raw offsets index
+    env: dict[str, str | None] = field(default_factory=dict)  # the step's variables; ones it sets are unknown
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         return self.to_raw(start), self.to_raw(end - 1) + 1 if end > start else self.to_raw(start)
@@ -83,18 +84,22 @@ class Analysis:
         if shell is not None and (not shell or shell[0] not in _POSIX_SHELLS):
             return None
         if ins.heredocs:
-            return self._heredoc_script(ins)
-        script = analyse(ins.args)
-        if not script.ok:
-            return None
-        off = ins.args_offset
-        return RunScript(
-            script=script,
-            to_raw=lambda o: ins.raw(off + o),
-            heredoc=False,
-            append_at=ins.raw_end(off + script.end),
-            source=self.df.text,
-        )
+            rs = self._heredoc_script(ins)
+        else:
+            script = analyse(ins.args)
+            if not script.ok:
+                return None
+            off = ins.args_offset
+            rs = RunScript(
+                script=script,
+                to_raw=lambda o: ins.raw(off + o),
+                heredoc=False,
+                append_at=ins.raw_end(off + script.end),
+                source=self.df.text,
+            )
+        if rs is not None:
+            rs.env = {**self.state(index).env, **{name: None for name in rs.script.assigned}}
+        return rs
 
     def _heredoc_script(self, ins: Instruction) -> RunScript | None:
         # Only the plain form `RUN <<EOF` (the body is the script); other uses feed files or stdin.

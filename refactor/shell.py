@@ -50,6 +50,7 @@ class Script:
     commands: list[Command]  # every simple command, nested ones included, in source order
     simple: bool  # the whole script is simple commands joined by &&, ; or newlines
     end: int  # offset just after the last top-level item (a trailing comment is not included)
+    assigned: frozenset[str] = frozenset()  # variables the script itself sets: their values are unknown
 
     @property
     def top(self) -> list[Command]:
@@ -129,14 +130,23 @@ def analyse(text: str) -> Script:
     # Every simple command anywhere, for the analysis of what a step writes.
     stack = [root]
     nested: list[Command] = []
+    assigned: set[str] = set()
     while stack:
         node = stack.pop()
         if node.type == "command" and node.id not in seen_top:
             nested.append(_command(node, to_char, top=False, connector=None))
+        elif node.type in ("variable_assignment", "for_statement"):
+            name = node.child_by_field_name("name") or node.child_by_field_name("variable")
+            if name is not None:
+                assigned.add(name.text.decode("utf-8", "replace"))
         stack.extend(reversed(node.children))
     commands = sorted(commands + nested, key=lambda c: c.start)
+    for c in commands:
+        # `read X`, `unset X` and friends set variables without an assignment node.
+        if c.name in ("read", "unset", "getopts", "mapfile", "readarray", "export", "declare", "local", "typeset"):
+            assigned.update(w.raw.split("=", 1)[0] for w in c.args if not w.raw.startswith("-"))
     ok = not root.has_error
-    return Script(text, ok, commands, simple and ok, end)
+    return Script(text, ok, commands, simple and ok, end, frozenset(assigned))
 
 
 def _command(node, to_char, top: bool, connector: str | None) -> Command:  # type: ignore[no-untyped-def]

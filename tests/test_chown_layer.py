@@ -34,6 +34,7 @@ UNCHANGED = {
     "unknown-user": "FROM b\nARG U\nUSER $U\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
     "symlink-target-base": "FROM b\nCOPY a /var/run/a\nRUN chown -R 1000 /var/run\n",
     "symlink-target-made": "FROM b\nRUN ln -s /mnt/x /data\nCOPY a /data/a\nRUN chown -R 1000 /data\n",
+    "variable-set-in-step": "FROM b\nENV D=/data\nCOPY a /data/a\nRUN D=/other && chown -R 1000 $D\n",
     "powershell": 'FROM b\nSHELL ["powershell", "-Command"]\nCOPY a /data/a\nRUN chown -R 1000 /data\n',
 }
 
@@ -134,6 +135,10 @@ FIXED = {
     "other-stage-untouched": (
         "FROM b AS one\nCOPY a /data/a\nFROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n",
         f"FROM b AS one\nCOPY a /data/a\nFROM b\nCOPY --chown=1000:1000 a /data/a\nRUN find /data {FIND}\n",
+    ),
+    "variable-set-in-creator-not-trusted": (
+        "FROM b\nENV D=/data/x\nRUN D=/tmp/y; mkdir -p $D\nRUN chown -R 1000:1000 /data\n",
+        f"FROM b\nENV D=/data/x\nRUN D=/tmp/y; mkdir -p $D\nRUN find /data {FIND}\n",
     ),
     "copy-after-step-untouched": (
         "FROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\nCOPY c /data/c\n",

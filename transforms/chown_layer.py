@@ -105,7 +105,7 @@ def _check_run(a: Analysis, idx: int) -> Finding | None:
                            "command, a non-POSIX shell or a shell syntax error); its recursive chown/chmod is left as is")
         return None
     try:
-        ops = _ops(rs, state.env, state.workdir)
+        ops = _ops(rs, rs.env, state.workdir)
     except Refuse as why:
         return Finding(NAME, ins.line, f"not fixed: {why}")
     if not ops:
@@ -236,7 +236,7 @@ def _split_raw(raw: str, sep: str) -> tuple[str, str, str]:
 
 def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
     """True when the step itself created every target just before: that chown costs nothing."""
-    env = a.state(idx).env
+    env = rs.env
     created: list[str] = []
     cwd = a.state(idx).workdir
     for cmd in rs.script.commands:
@@ -282,7 +282,7 @@ def _compute_writes(a: Analysis, j: int) -> list[str]:
         rs = a.run_script(j)
         if rs is None:
             return []
-        return [c.path for cmd in rs.script.commands for c in created_paths(cmd, st.env, st.workdir)]
+        return [c.path for cmd in rs.script.commands for c in created_paths(cmd, rs.env, st.workdir)]
     return []
 
 
@@ -313,7 +313,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         rs_j = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
         for cmd in rs_j.script.commands if rs_j else ():
             if posixpath.basename(cmd.name) == "ln":
-                for c in created_paths(cmd, a.state(j).env, a.state(j).workdir):
+                for c in created_paths(cmd, rs_j.env, a.state(j).workdir):
                     if c.path in targets:
                         raise Refuse(f"{c.path} is made a symlink at line {a.instructions[j].line}: "
                                      "`chown -R` changes only the link")
@@ -411,7 +411,7 @@ def _accounts_of(a: Analysis, j: int) -> list[Account]:
     if key not in a.memo:
         rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
         a.memo[key] = [] if rs is None else [
-            acct for cmd in rs.script.commands for acct in accounts_created(cmd, a.state(j).env)]
+            acct for cmd in rs.script.commands for acct in accounts_created(cmd, rs.env)]
     return a.memo[key]  # type: ignore[return-value]
 
 
@@ -544,10 +544,10 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], accounts) -> tuple[list[Edit],
     for cmd in rs.script.commands:
         if cmd.top and posixpath.basename(cmd.name) == "cd":
             saw_cd = True
-            v = value(cmd.args[0], st.env) if cmd.args else None
+            v = value(cmd.args[0], rs.env) if cmd.args else None
             cwd = join(cwd, v) if v is not None else None
             continue
-        for c in created_paths(cmd, st.env, cwd):
+        for c in created_paths(cmd, rs.env, cwd):
             covering = _covering(ops, c.path)
             if not covering or not cmd.top:
                 continue
