@@ -71,7 +71,7 @@ _OK_LONG = {"--recursive", "--verbose", "--changes", "--silent", "--quiet", "--n
             "--no-preserve-root"}
 
 
-@dataclass
+@dataclass(eq=False)  # identity: the same command is one operation
 class Op:
     cmd: Command
     kind: str  # chown, chgrp, chmod
@@ -560,26 +560,28 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], accounts) -> tuple[list[Edit],
     if not rs.script.errexit:
         return [], [f"{tag} left as is: its commands are not joined by && (nor `set -e`), so a path may be missing"]
     written = _written_before(a, j)
+    notes = [f"{tag} creates {path}: its owner is set in the same step" for path, _, _ in made]
     pieces: list[str] = []
-    notes: list[str] = []
-    for path, raw, covering in made:
-        word = raw if raw is not None else _quote(path)
-        fresh = not any(is_under(w, path) for w in written)
-        for op in covering:
-            if op.kind == "chmod":
-                pieces.append(f"chmod -R {op.mode} {word}" if fresh else _find_chmod(word, op.mode or ""))
-                continue
+    # One command per operation, in the step's order, so each path sees the same sequence of changes.
+    for op in dict.fromkeys(op for _, _, covering in made for op in covering):
+        fresh: list[str] = []
+        stale: list[str] = []
+        for path, raw, covering in made:
+            if op in covering:
+                word = raw if raw is not None else _quote(path)
+                (fresh if not any(is_under(w, path) for w in written) else stale).append(word)
+        if op.kind == "chmod":
+            spec, u, g = op.mode or "", None, None
+        else:
             u = _owner_at(op.user, "user", j, accounts) if op.user else None
             g = _owner_at(op.group, "group", j, accounts) if op.group else None
             if (op.user and u is None) or (op.group and g is None):
                 return [], [f"{tag} left as is: the owner is created after it and its id is unknown"]
-            if op.kind == "chgrp":
-                spec = g or ""
-                pieces.append(f"chgrp -R {spec} {word}" if fresh else _find_own(word, None, spec, "chgrp", spec))
-            else:
-                spec = f"{u or ''}{':' + g if g else ''}"
-                pieces.append(f"chown -R {spec} {word}" if fresh else _find_own(word, u, g, "chown", spec))
-        notes.append(f"{tag} creates {path}: its owner is set in the same step")
+            spec = (g or "") if op.kind == "chgrp" else f"{u or ''}{':' + g if g else ''}"
+        if fresh:
+            pieces.append(f"{op.kind} -R {spec} {' '.join(fresh)}")
+        if stale:
+            pieces.append(f"find {' '.join(stale)}{_find_tail(op.kind, u, g, op.mode)}")
     text = " && ".join(pieces)
     if rs.heredoc:
         return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
@@ -605,14 +607,6 @@ def _find_tail(kind: str, user: str | None, group: str | None, mode: str | None)
     tests += ["-perm -4000", "-perm -2000"]
     spec = group if kind == "chgrp" else f"{user or ''}{':' + group if group else ''}"
     return f" \\( {' -o '.join(tests)} \\) -exec {kind} -h {spec} {{}} +"
-
-
-def _find_own(paths: str, user: str | None, group: str | None, tool: str, spec: str) -> str:
-    return f"find {paths}{_find_tail(tool, user, group, None)}"
-
-
-def _find_chmod(paths: str, mode: str) -> str:
-    return f"find {paths}{_find_tail('chmod', None, None, mode)}"
 
 
 def _replace_op(rs: RunScript, op: Op) -> list[Edit]:
