@@ -42,9 +42,7 @@ def _stage(rng: random.Random, n: int, idx: int) -> list[str]:
             ]))
         elif r < 0.55:
             lines.append("RUN <<EOF\nset -e\nmkdir -p /var/cache/app\necho configured > /etc/app.conf\nEOF")
-        elif r < 0.62:
-            lines.append(f"RUN chown -R {rng.choice(['1000:1000', 'app:app', 'www-data'])} {wref}")
-        elif r < 0.67:
+        elif r < 0.57:
             lines.append(f"RUN chmod -R 755 {wref}/bin")
         elif r < 0.75:
             lines.append(f'LABEL org.opencontainers.image.revision="{rng.randint(0, 10**8):x}"')
@@ -57,6 +55,9 @@ def _stage(rng: random.Random, n: int, idx: int) -> list[str]:
     if rng.random() < 0.3:
         lines.append("COPY . .")
         lines.append("RUN pip install -r requirements.txt")
+    if rng.random() < 0.35:
+        # The late re-own that real files have at most once or twice per stage.
+        lines.append(f"RUN chown -R {rng.choice(['1000:1000', 'app:app', 'www-data'])} {wref}")
     lines.append(rng.choice(['CMD ["python", "app.py"]', "USER 1000", 'ENTRYPOINT ["/entrypoint.sh"]']))
     return lines
 

@@ -36,11 +36,13 @@ def test_sample_builds_to_the_same_image_with_fewer_bytes(builder, sample: Path)
           f"eff {result.original_stats.efficiency:.4f}; fixed {result.fixed_stats.total_bytes} B "
           f"[{_layers(result.fixed_stats)}] eff {result.fixed_stats.efficiency:.4f}; saved {result.saved_bytes} B")
     assert [d.text for d in result.differences] == []
+    fixed = run(read(sample / "Dockerfile"), transforms.names(), path=sample / "Dockerfile")
+    if "chown-layer" not in {f.transform for f in fixed.applied}:
+        return  # deps-first reorders for the cache: same image, same bytes give or take the copied manifests
     assert result.fixed_stats.total_bytes < result.original_stats.total_bytes
     assert result.fixed_stats.efficiency >= 0.99
     # The estimate `check` shows, against the measurement.
-    findings = [f for f in run(read(sample / "Dockerfile"), transforms.names(), path=sample / "Dockerfile").findings
-                if f.transform == "chown-layer" and f.fix]
+    findings = [f for f in fixed.findings if f.transform == "chown-layer" and f.fix]
     estimate = sum(f.saving or 0 for f in findings)
     partial = any(f.saving_partial for f in findings)
     print(f"{sample.name}: estimate {estimate} B{' + unknown' if partial else ''}, measured {result.saved_bytes} B")

@@ -372,9 +372,9 @@ def _estimate(a: Analysis, touched: list[int]) -> tuple[int | None, bool]:
         return None, bool(touched)
     key = "chown-layer:context"
     if key not in a.memo:
-        from refactor.buildcontext import BuildContext
+        from refactor import context
 
-        a.memo[key] = BuildContext.open(a.context)
+        a.memo[key] = context.load(a.context, a.path)
     ctx = a.memo[key]
     total, partial = 0, False
     for j in touched:
