@@ -135,12 +135,9 @@ def _expand_var(raw: str, i: int, env: Mapping[str, str | None], escape: str) ->
         word = rest[2:] if colon else rest[1:]
         if op not in ("-", "+"):
             raise Unknown(body)
-        try:
-            value = _lookup(name, env)
-            is_set = value is not None and (value != "" or not colon)
-        except Unknown:
-            # ${V:-x} with V unknown is unknown too; only declared-and-known values decide.
-            raise
+        # ${V:-x} with V unknown is unknown too (_lookup raises): only declared, known values decide.
+        value = _lookup(name, env)
+        is_set = value is not None and (value != "" or not colon)
         if op == "-":
             return (value if is_set else expand(word, env, escape)) or "", close + 1
         return (expand(word, env, escape) if is_set else ""), close + 1
@@ -150,7 +147,3 @@ def _expand_var(raw: str, i: int, env: Mapping[str, str | None], escape: str) ->
     if j == i + 1:
         return "$", i + 1
     return _lookup(raw[i + 1 : j], env) or "", j
-
-
-def has_variables(raw: str) -> bool:
-    return "$" in raw
