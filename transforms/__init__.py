@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from functools import lru_cache
 from types import ModuleType
 
 
 def names() -> list[str]:
+    return list(_names())
+
+
+@lru_cache(maxsize=1)
+def _names() -> tuple[str, ...]:
     found = [m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
-    return sorted(found)
+    return tuple(sorted(found))
 
 
+@lru_cache(maxsize=None)
 def load(name: str) -> ModuleType:
-    if name not in names():
+    if name not in _names():
         raise KeyError(name)
     module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
     if getattr(module, "NAME", None) != name:
