@@ -261,7 +261,7 @@ class BuildahBuilder:
         build_args: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> BuildResult:
-        self.ensure_base()
+        _ensure_base_if_used(self, dockerfile)
         self._serial += 1
         tag = f"localhost/dockerfix-build-{self._serial}"
         out = out or self.workdir / "out" / f"build-{self._serial}.tar"
@@ -282,6 +282,16 @@ class BuildahBuilder:
         self.run("rm", "--all")
         self.run("rmi", "--all", "--force")
         _remove_tree(self.workdir)
+
+
+def _ensure_base_if_used(builder: Builder, dockerfile: Path) -> None:
+    """Load the test base image only for Dockerfiles that name it: a user's build needs nothing of ours."""
+    try:
+        uses = BASE_IMAGE in dockerfile.read_text("utf-8", "replace")
+    except OSError:
+        uses = True  # the build will report the unreadable file itself
+    if uses:
+        builder.ensure_base()
 
 
 def _buildah(cache: Path | None) -> BuildahBuilder | None:
@@ -361,7 +371,7 @@ class DockerBuilder:
         build_args: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> BuildResult:
-        self.ensure_base()
+        _ensure_base_if_used(self, dockerfile)
         self._serial += 1
         # The daemon is shared: make the tag unique to this builder's directory, not just to this process.
         suffix = hashlib.sha256(str(self.workdir).encode()).hexdigest()[:8]
