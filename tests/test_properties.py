@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import transforms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,8 @@ paths = st.sampled_from(["/data", "/app", "/data/sub", "$WDIR", "${WDIR}", ".", 
 @st.composite
 def instruction(draw) -> str:  # type: ignore[no-untyped-def]
     kind = draw(st.sampled_from(["run", "chown", "copy", "env", "arg", "workdir", "user", "comment", "blank",
-                                 "cont", "heredoc", "json", "label", "mkdir", "clone", "volume"]))
+                                 "cont", "heredoc", "json", "label", "mkdir", "clone", "volume",
+                                 "install", "install", "late-install"]))
     if kind == "run":
         return "RUN " + " ".join(draw(st.lists(words, min_size=1, max_size=6)))
     if kind == "chown":
@@ -53,6 +55,15 @@ def instruction(draw) -> str:  # type: ignore[no-untyped-def]
                                      "COPY <<EOF /data/f\ncontent\nEOF"]))
     if kind == "json":
         return draw(st.sampled_from(['CMD ["run", "x"]', 'RUN ["chown", "-R", "1", "/data"]', 'CMD ["broken"']))
+    if kind == "late-install":
+        return draw(st.sampled_from([
+            "WORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt",
+            "WORKDIR /srv\nCOPY . .\nENV X=1\nRUN npm ci && npm run build",
+            "WORKDIR /app\n# sources\nCOPY --chown=1000:1000 . .\nRUN pip install --no-cache-dir -r requirements.txt",
+        ]))
+    if kind == "install":
+        return draw(st.sampled_from(["COPY . .", "COPY . /app", "RUN pip install -r requirements.txt",
+                                     "RUN npm ci", "RUN pip install --no-cache-dir .", "COPY requirements.txt ."]))
     if kind == "label":
         return 'LABEL a="b c" d=e'
     if kind == "mkdir":
@@ -110,6 +121,33 @@ def test_chown_layer_never_adds_removes_or_reorders_instructions(text: str) -> N
     for a, b in zip(before.instructions, after.instructions):
         if a.keyword not in ("COPY", "ADD", "RUN"):
             assert text[a.start : a.end] == after.text[b.start : b.end]
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A build context in which the dependency installs of the generated files can be fixed."""
+    root = tmp_path_factory.mktemp("ctx")
+    (root / "requirements.txt").write_text("requests==2.31.0\n")
+    (root / "package.json").write_text('{"name": "x", "version": "1.0.0"}\n')
+    (root / "package-lock.json").write_text('{"name": "x", "lockfileVersion": 3}\n')
+    (root / "src").mkdir()
+    (root / "src" / "app.py").write_text("print(1)\n")
+    return root
+
+
+@SETTINGS
+@given(text=dockerfile())
+def test_no_transform_moves_or_changes_instructions_it_does_not_own(context, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Only COPY/ADD/RUN are edited or moved; every other instruction keeps its text and relative order."""
+    try:
+        before = parse(text)
+        out = run(text, ALL, unsafe=True, path=context / "Dockerfile").output
+        assert run(out, ALL, unsafe=True, path=context / "Dockerfile").output == out
+        after = parse(out)
+    except DockerfixError:
+        return
+    others = [text[i.start : i.end] for i in before.instructions if i.keyword not in ("COPY", "ADD", "RUN")]
+    assert [out[i.start : i.end] for i in after.instructions if i.keyword not in ("COPY", "ADD", "RUN")] == others
 
 
 @SETTINGS
