@@ -19,6 +19,7 @@ from pathlib import Path
 import pathspec
 from pathspec.pattern import RegexPattern
 
+from refactor.errors import DockerfixError
 from refactor.resolve import is_under, normalize
 
 _GLOB = re.compile(r"[*?\[]")
@@ -54,12 +55,11 @@ def _pattern_regex(pattern: str) -> str:
         elif ch == "[":
             end = pattern.find("]", i + 1)
             if end < 0:
-                out.append(re.escape(ch))
+                out.append(ch)  # unterminated: the regex fails to compile, as Go's does for the builder
             else:
-                body = pattern[i + 1 : end]
-                if body.startswith("^"):
-                    body = "!" + body[1:]
-                out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+                # Go's regexp (patternmatcher) and filepath.Match (COPY) negate a class with `^` only; `[!a]`
+                # is the set of `!` and `a`, not fnmatch's negation.
+                out.append("[" + pattern[i + 1 : end].replace("\\", "\\\\") + "]")
                 i = end
         else:
             out.append(re.escape(ch))
@@ -68,7 +68,8 @@ def _pattern_regex(pattern: str) -> str:
     return "".join(out)
 
 
-def read_ignore(text: str) -> pathspec.PathSpec:
+def read_ignore(text: str, name: str = ".dockerignore") -> pathspec.PathSpec:
+    """The patterns of an ignore file; raises DockerfixError for a pattern the builder rejects (it fails the build)."""
     patterns: list[RegexPattern] = []
     for n, raw in enumerate(text.splitlines()):
         line = raw.lstrip("\ufeff") if n == 0 else raw
@@ -78,15 +79,21 @@ def read_ignore(text: str) -> pathspec.PathSpec:
         if not line:
             continue
         include = True  # "matches" means excluded from the context
+        shown = line
         if line.startswith("!"):
             include = False
             line = line[1:].strip()
         if not line:
-            continue
+            # patternmatcher: `illegal exclusion pattern: "!"`.
+            raise DockerfixError(f"{name}: the pattern {shown!r} names no path; the builder rejects it")
         line = posixpath.normpath(line)
         if len(line) > 1 and line.startswith("/"):
             line = line.lstrip("/") or "/"
-        patterns.append(RegexPattern(re.compile(_pattern_regex(line)), include))
+        try:
+            rx = re.compile(_pattern_regex(line))
+        except re.error:
+            raise DockerfixError(f"{name}: the pattern {shown!r} is malformed; the builder rejects it") from None
+        patterns.append(RegexPattern(rx, include))
     return pathspec.PathSpec(patterns)
 
 
@@ -180,7 +187,10 @@ class Context:
                     if self._path(cand) is not None and self._path(cand).exists():  # type: ignore[union-attr]
                         nxt.append(cand)
                     continue
-                rx = re.compile(_pattern_regex(part).replace("(/.*)?$", "$"))
+                try:
+                    rx = re.compile(_pattern_regex(part).replace("(/.*)?$", "$"))
+                except re.error:
+                    return []  # a malformed pattern: the builder's COPY fails, nothing is copied
                 d = self._path(base)
                 if d is None or not d.is_dir():
                     continue
@@ -225,10 +235,11 @@ def load(root: Path, dockerfile: Path | None = None) -> Context:
     candidates.append(root / ".dockerignore")
     for c in candidates:
         try:
-            text = c.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            # The builder reads patterns as bytes; undecodable bytes stay as the surrogates Path uses for them.
+            text = c.read_bytes().decode("utf-8", "surrogateescape")
+        except OSError:
             continue
-        spec = read_ignore(text)
+        spec = read_ignore(text, c.name)
         return Context(root, spec, c.name, exceptions=any(p.include is False for p in spec.patterns))
     return Context(root)
 

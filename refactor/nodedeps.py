@@ -22,7 +22,7 @@ _VALUE_OPTS = {
                      "--install-strategy --userconfig --globalconfig --script-shell --tag --audit-level "
                      "--fetch-retries --fetch-timeout --maxsockets --location --before --cpu --os --libc".split()),
     "yarn": frozenset("--network-timeout --cache-folder --modules-folder --cwd --mutex --registry "
-                      "--network-concurrency --mode --global-folder --link-folder".split()),
+                      "--network-concurrency --mode --global-folder --link-folder --use-yarnrc".split()),
     "pnpm": frozenset("--store-dir --dir -C --filter -F --reporter --network-concurrency --virtual-store-dir "
                       "--modules-dir --lockfile-dir --workspace-dir".split()),
 }
@@ -126,6 +126,9 @@ def inputs(call: NodeCall, read: Reader, env: dict[str, str | None]) -> NodeInpu
         raise Unsupported("package.json is not a JSON object")
     if "workspaces" in pkg:
         raise Unsupported("package.json declares workspaces, whose packages need their sources")
+    for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "pnpm"):
+        if not isinstance(pkg.get(key) or {}, dict):
+            raise Unsupported(f"package.json: {key} is not a JSON object")
     for table in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
         for name, spec in (pkg.get(table) or {}).items():
             if isinstance(spec, str) and _LOCAL_DEP.match(spec):
@@ -137,6 +140,10 @@ def inputs(call: NodeCall, read: Reader, env: dict[str, str | None]) -> NodeInpu
     npmrc = read(".npmrc")
     if npmrc is not None and re.search(r"^\s*ignore-scripts\s*=\s*true\s*$", npmrc, re.MULTILINE):
         ignore = True
+    if call.tool == "yarn" and _berry(read):
+        # Yarn 2+ reads neither .npmrc nor npm_config_*, and runs the project's own scripts even with
+        # enableScripts: false (that setting covers dependencies only).
+        ignore = False
     scripts = pkg.get("scripts") or {}
     if not ignore:
         run = [s for s in INSTALL_SCRIPTS if s in scripts]
@@ -150,6 +157,20 @@ def inputs(call: NodeCall, read: Reader, env: dict[str, str | None]) -> NodeInpu
     if call.tool == "yarn":
         return _yarn(read)
     return _pnpm(read, pkg)
+
+
+def declares_workspace(package_json: str | None, pnpm_workspace: str | None) -> bool:
+    """A directory above a project that can make it a workspace member: npm (8.4+) and yarn look up for a
+    package.json with workspaces, pnpm for pnpm-workspace.yaml, and then install from that root."""
+    if pnpm_workspace is not None:
+        return True
+    if package_json is None:
+        return False
+    try:
+        pkg = json.loads(package_json)
+    except ValueError:
+        return True  # cannot tell
+    return not isinstance(pkg, dict) or "workspaces" in pkg
 
 
 def _truthy(v: str | None) -> bool:
@@ -168,17 +189,24 @@ def _npm(read: Reader) -> NodeInputs:
             data = json.loads(text)
         except ValueError:
             raise Unsupported(f"{name} is not valid JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("packages") or {}, dict):
+            raise Unsupported(f"{name} is not a JSON object with a packages object")
         for key, entry in (data.get("packages") or {}).items():
             if key and isinstance(entry, dict) and (entry.get("link") or str(entry.get("resolved", "")).startswith("file:")):
                 raise Unsupported(f"{name} links the local package {key}, which needs the source")
     return NodeInputs(["package.json"], optional, ["node_modules"], lock)
 
 
+def _berry(read: Reader) -> bool:
+    """Yarn 2+: a .yarnrc.yml, or a yarn.lock without the v1 header."""
+    lock = read("yarn.lock")
+    return read(".yarnrc.yml") is not None or (lock is not None and "# yarn lockfile v1" not in lock[:400])
+
+
 def _yarn(read: Reader) -> NodeInputs:
     lock = read("yarn.lock")
     rc = read(".yarnrc.yml")
-    berry = rc is not None or (lock is not None and "# yarn lockfile v1" not in lock[:400])
-    if not berry:
+    if not _berry(read):
         if lock is not None and re.search(r'resolved\s+"?(file|link):', lock):
             raise Unsupported("yarn.lock has local (file:/link:) packages, which need the source")
         return NodeInputs(["package.json"], ["yarn.lock", ".yarnrc", ".npmrc"], ["node_modules"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import posixpath
 import re
+import shlex
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,15 +38,17 @@ _PIP_VALUE_OPTS = frozenset(
     "--retries --proxy --cert --client-cert --exists-action --global-option --config-settings -C --report "
     "--python --use-feature --use-deprecated --keyring-provider --install-option --build-option "
     "--resume-retries --group "
-    # uv pip
+    # uv pip (its long names are plural; the singular forms are aliases)
+    "--requirements --constraints --excludes --exclude "
     "--overrides --override -b --build-constraint --build-constraints -p --index --default-index "
     "--index-strategy --resolution --prerelease --exclude-newer --link-mode --config-file -P --upgrade-package "
     "--reinstall-package --no-binary-package --only-binary-package --extra".split()
 )
 _PIP_SHORT_VALUE = frozenset("rceiftCbpP")
 # Options whose value is a file pip reads like a requirements file.
-_REQ_OPTS = {"-r": "req", "--requirement": "req", "-c": "con", "--constraint": "con", "--overrides": "con",
-             "--override": "con", "-b": "con", "--build-constraint": "con", "--build-constraints": "con"}
+_REQ_OPTS = {"-r": "req", "--requirement": "req", "--requirements": "req", "-c": "con", "--constraint": "con",
+             "--constraints": "con", "--overrides": "con", "--override": "con", "--excludes": "con", "--exclude": "con",
+             "-b": "con", "--build-constraint": "con", "--build-constraints": "con"}
 _ARCHIVE = re.compile(r"\.(whl|zip|tar|tgz|tbz|tar\.gz|tar\.bz2|tar\.xz|tar\.zst)$", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -97,7 +100,12 @@ def pip_call(words: list[str]) -> PipCall | None:
     # Global options may come before the subcommand.
     while i < len(words) and words[i].startswith("-"):
         w = words[i]
-        if w in _PIP_VALUE_OPTS and "=" not in w:
+        if w.startswith("--") and "=" in w:  # `pip --cache-dir=/x install …`
+            opt, _, val = w.partition("=")
+            call.options.setdefault(opt, []).append(val)
+            i += 1
+            continue
+        if w in _PIP_VALUE_OPTS:
             call.options.setdefault(w, []).append(words[i + 1] if i + 1 < len(words) else "")
             i += 2
             continue
@@ -207,10 +215,13 @@ def is_local(spec: str) -> bool:
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
-_REQ_FILE_OPTS = frozenset(
-    "-i --index-url --extra-index-url --no-index -f --find-links --trusted-host --pre --prefer-binary "
-    "--require-hashes --only-binary --no-binary --use-feature".split()
-)
+# The options a requirements-file line may hold (pip's req_file.SUPPORTED_OPTIONS): True when it takes a value.
+_REQ_FILE_OPTS = {
+    "-i": True, "--index-url": True, "--extra-index-url": True, "--no-index": False, "-c": True, "--constraint": True,
+    "-r": True, "--requirement": True, "-e": True, "--editable": True, "-f": True, "--find-links": True,
+    "--no-binary": True, "--only-binary": True, "--prefer-binary": False, "--require-hashes": False, "--pre": False,
+    "--trusted-host": True, "--use-feature": True,
+}
 
 
 def logical_lines(text: str) -> list[str]:
@@ -218,9 +229,13 @@ def logical_lines(text: str) -> list[str]:
     joined: list[str] = []
     buf = ""
     for line in text.splitlines():
-        if line.endswith("\\") and not _COMMENT.search(line):
-            buf += line[:-1]
+        # pip (req_file.join_lines) continues a line ending in `\` unless the line itself starts as a comment:
+        # `flask  # web \` swallows the next line into the comment.
+        if line.endswith("\\") and not _COMMENT.match(line):
+            buf += line.strip("\\")
             continue
+        if _COMMENT.match(line):
+            line = " " + line  # so that it still reads as a comment after a continued line
         joined.append(buf + line)
         buf = ""
     if buf:
@@ -233,8 +248,29 @@ def logical_lines(text: str) -> list[str]:
     return out
 
 
-def requirement_files(first: str, read: Reader, env: dict[str, str | None]) -> list[str]:
-    """`first` and every file it includes with -r/-c, in reading order (paths as pip resolves them)."""
+def requirement_files(first: str, read: Reader, env: dict[str, str | None], uv: bool = False) -> list[str]:
+    """`first` and every file it includes with -r/-c, in reading order (paths as pip resolves them).
+
+    `uv pip install -r` also takes project metadata (pyproject.toml, setup.py, setup.cfg, a script's inline
+    metadata): only a static [project] list can be read without the rest of the project.
+    """
+    name = posixpath.basename(first)
+    if uv and (name in ("pyproject.toml", "setup.py", "setup.cfg") or name.endswith(".py")):
+        text = read(first)
+        if text is None:
+            raise Unsupported(f"cannot read {first} from the build context")
+        if name != "pyproject.toml":
+            raise Unsupported(f"uv reads the dependencies of {first} from the project (building it when it must), "
+                              "which needs the source")
+        data = load_toml(text, first)
+        project = data.get("project")
+        dynamic = project.get("dynamic", []) if isinstance(project, dict) else []
+        if not isinstance(project, dict) or "dependencies" in dynamic or "optional-dependencies" in dynamic:
+            raise Unsupported(f"uv builds the project to read the dependencies of {first}, which needs the source")
+        local = _local_pep508(_project_tables(data))
+        if local:
+            raise Unsupported(f"the dependency {local!r} is a local path, which needs the source")
+        return [first]
     seen: list[str] = []
     todo = [first]
     while todo:
@@ -257,31 +293,53 @@ def _line_includes(line: str, path: str, env: dict[str, str | None]) -> list[str
         if is_local(spec):
             raise Unsupported(f"{path} installs the local path {spec!r}, which needs the source")
         return []
-    opt, value = _split_option(line)
-    if opt in ("-r", "--requirement", "-c", "--constraint"):
-        value = _expand(value, env, path)
-        if _SCHEME.match(value) and not value.startswith("file:"):
-            return []  # fetched from the network: nothing to copy
-        if value.startswith("file:"):
-            raise Unsupported(f"{path} includes {value}")
-        return [value if value.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(path), value))]
-    if opt in ("-e", "--editable"):
-        raise Unsupported(f"{path} has an editable install ({line}), which needs a local path or clones into ./src")
-    if opt in ("-f", "--find-links"):
-        if not _SCHEME.match(value) or value.startswith("file:"):
+    opts = _file_options(line, path)
+    for opt, value in opts:
+        if opt in ("-e", "--editable"):
+            raise Unsupported(f"{path} has an editable install ({line}), which needs a local path or clones into ./src")
+        if opt in ("-f", "--find-links") and (not _SCHEME.match(value) or value.startswith("file:")):
             raise Unsupported(f"{path} finds packages in the local directory {value}")
+    # pip follows the first -r of a line, or else its first -c (req_file._parse_and_recurse).
+    nested = [v for o, v in opts if o in ("-r", "--requirement")] or [v for o, v in opts if o in ("-c", "--constraint")]
+    if not nested:
         return []
-    if opt in _REQ_FILE_OPTS:
-        return []
-    raise Unsupported(f"{path} uses the option {opt}, which dockerfix does not know")
+    value = _expand(nested[0], env, path)
+    if _SCHEME.match(value) and not value.startswith("file:"):
+        return []  # fetched from the network: nothing to copy
+    if value.startswith("file:"):
+        raise Unsupported(f"{path} includes {value}")
+    return [value if value.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(path), value))]
 
 
-def _split_option(line: str) -> tuple[str, str]:
-    if line.startswith("--"):
-        m = re.match(r"(--[\w-]+)(?:\s*=\s*|\s+)?(.*)", line)
-        assert m is not None
-        return m.group(1), m.group(2).strip()
-    return line[:2], line[2:].lstrip(" =\t").strip()
+def _file_options(line: str, path: str) -> list[tuple[str, str]]:
+    """The options of a requirements-file line as pip reads them: shlex words, any number of options per line."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        raise Unsupported(f"{path} has a line pip cannot split: {line}") from None
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        i += 1
+        if not w.startswith("-"):
+            continue  # optparse leaves extra arguments over, and pip ignores them
+        if w.startswith("--"):
+            name, eq, value = w.partition("=")
+            attached = bool(eq)
+        else:
+            name, value = w[:2], w[2:]  # `-rfile`; `-r=file` names the file `=file`, as optparse reads it
+            attached = bool(value)
+        takes = _REQ_FILE_OPTS.get(name)
+        if takes is None or (attached and not takes):
+            raise Unsupported(f"{path} uses the option {w}, which dockerfix does not know")
+        if takes and not attached:
+            if i >= len(words):
+                raise Unsupported(f"{path}: the option {name} has no value")
+            value = words[i]
+            i += 1
+        out.append((name, value))
+    return out
 
 
 def _expand(value: str, env: dict[str, str | None], path: str) -> str:
@@ -399,12 +457,12 @@ def _setuptools_lines(values: Iterable[str]) -> list[str]:
     for line in lines:
         line = line.partition(" #")[0].strip()
         if line.endswith("\\"):
-            pending += line[:-1].strip()
+            # join_continuation drops the character before the backslash too (`goo\` + `dly` is `godly`), and
+            # a continued last line altogether.
+            pending += line[:-2].strip()
             continue
         out.append((pending + line).strip())
         pending = ""
-    if pending:
-        out.append(pending)
     return [x for x in out if x]
 
 
@@ -498,8 +556,10 @@ class _Evaluator:
         self.funcs: dict[str, Any] = {}
         self.module = module
         self.depth = 0
+        self.collected: set[int] = set()  # the statements whose assignments `assigns` holds
         for stmt in module.body:
             self._collect(stmt)
+        self.changed = self._changed_names()
 
     def _collect(self, stmt: Any) -> None:
         cst = self.cst
@@ -508,17 +568,96 @@ class _Evaluator:
         elif isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Assign):
+                    self.collected.add(id(small))
                     for t in small.targets:
                         if isinstance(t.target, cst.Name):
                             self.assigns.setdefault(t.target.value, []).append(small.value)
                 elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                    self.collected.add(id(small))
                     self.assigns.setdefault(small.target.value, []).append(small.value)
         elif isinstance(stmt, cst.With):
+            self.collected.add(id(stmt))
             for item in stmt.items:
                 if item.asname is not None and isinstance(item.asname.name, cst.Name):
                     self.assigns.setdefault(item.asname.name.value, []).append(item.item)
             for inner in stmt.body.body:
                 self._collect(inner)
+
+    def _changed_names(self) -> set[str]:
+        """Names whose value is not (only) what their top-level assignments say: assigned again inside a block,
+        augmented (`reqs += [...]`), changed in place (`reqs.append(...)`, `reqs[0] = ...`) or made `global`."""
+        cst = self.cst
+        collected = self.collected
+        changed: set[str] = set()
+
+        def names(node: Any, rebinds: bool = True) -> None:
+            # The names a target changes: `a` and `a, b` when it binds module-level names, and the `a` of
+            # `a[0]` / `a.x` wherever it is (that changes the object itself).
+            if isinstance(node, cst.Name):
+                if rebinds:
+                    changed.add(node.value)
+            elif isinstance(node, (cst.Tuple, cst.List)):
+                for el in node.elements:
+                    names(el.value, rebinds)
+            elif isinstance(node, (cst.Subscript, cst.Attribute)):
+                names(node.value)
+
+        class Finder(cst.CSTVisitor):  # type: ignore[misc, name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.nested = 0  # inside a function or class: its plain assignments are its own
+
+            def visit_FunctionDef(self, node: Any) -> None:
+                self.nested += 1
+
+            def leave_FunctionDef(self, node: Any) -> None:
+                self.nested -= 1
+
+            def visit_ClassDef(self, node: Any) -> None:
+                self.nested += 1
+
+            def leave_ClassDef(self, node: Any) -> None:
+                self.nested -= 1
+
+            def _bind(self, node: Any, target: Any) -> None:
+                # A function's own names are local (`global` is seen separately); the top-level assignments
+                # are the ones `assigns` holds.
+                names(target, rebinds=not self.nested and id(node) not in collected)
+
+            def visit_Assign(self, node: Any) -> None:
+                for t in node.targets:
+                    self._bind(node, t.target)
+
+            def visit_AnnAssign(self, node: Any) -> None:
+                if node.value is not None:
+                    self._bind(node, node.target)
+
+            def visit_AugAssign(self, node: Any) -> None:
+                names(node.target, rebinds=not self.nested)
+
+            def visit_For(self, node: Any) -> None:
+                self._bind(node, node.target)
+
+            def visit_With(self, node: Any) -> None:
+                for item in node.items:
+                    if item.asname is not None:
+                        self._bind(node, item.asname.name)
+
+            def visit_Del(self, node: Any) -> None:
+                names(node.target, rebinds=not self.nested)
+
+            def visit_NamedExpr(self, node: Any) -> None:
+                names(node.target, rebinds=not self.nested)
+
+            def visit_Global(self, node: Any) -> None:
+                changed.update(n.name.value for n in node.names)
+
+            def visit_Call(self, node: Any) -> None:
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in _MUTATORS:
+                    names(node.func.value)
+
+        self.module.visit(Finder())
+        return changed
 
     def setup_call(self) -> Any:
         cst = self.cst
@@ -560,6 +699,8 @@ class _Evaluator:
                 return scope[name]
             if name in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[name]
+            if name in self.changed:
+                raise self.fail()
             values = self.assigns.get(name, [])
             if len(values) != 1:
                 raise self.fail()
@@ -596,8 +737,10 @@ class _Evaluator:
         if isinstance(node, cst.Attribute):
             base = self.eval(node.value, scope)
             attr = node.attr.value
-            if attr == "parent" and isinstance(base, (_File, _Here)):
+            if attr == "parent" and isinstance(base, _File):
                 return _HERE
+            if attr == "parent" and isinstance(base, _Here):
+                raise Unsupported("setup.py reads from the directory above the project")
             raise self.fail()
         if isinstance(node, cst.Call):
             return self._call(node, scope)
@@ -697,8 +840,10 @@ class _Evaluator:
             return _Handle(self._as_path(self.eval(args[0].value, scope)).rel)
         if name in ("os.path.dirname", "path.dirname", "dirname"):
             v = self.eval(args[0].value, scope)
-            if isinstance(v, (_File, _Here)):
+            if isinstance(v, _File):
                 return _HERE
+            if isinstance(v, _Here):
+                raise Unsupported("setup.py reads from the directory above the project")
             raise self.fail()
         if name in ("os.path.abspath", "path.abspath", "abspath", "os.path.realpath", "path.realpath", "realpath"):
             v = self.eval(args[0].value, scope)
@@ -820,6 +965,8 @@ class _Evaluator:
 
 
 _NO_RETURN = object()
+# Methods that change a list, dict or set in place.
+_MUTATORS = frozenset("append extend insert remove pop clear sort reverse update add discard setdefault".split())
 
 
 def _dotted(node: Any, cst: Any) -> str:
@@ -864,7 +1011,8 @@ def poetry_package_mode(text: str) -> bool:
         for name, spec in (table or {}).items():
             for s in spec if isinstance(spec, list) else [spec]:
                 if isinstance(s, dict) and ("path" in s or s.get("develop")):
-                    raise Unsupported(f"the dependency {name} is the local path {s.get('path')}, which needs the source")
+                    what = f"the local path {s['path']}" if "path" in s else "installed in develop (editable) mode"
+                    raise Unsupported(f"the dependency {name} is {what}, which needs the source")
     local = _local_pep508(_project_tables(data))
     if local:
         raise Unsupported(f"the dependency {local!r} is a local path, which needs the source")

@@ -41,6 +41,9 @@ SETUP_PY = {
         "setup(name='x', packages=find_packages(), install_requires=read_requirements('requirements.txt'))\n"),
     "x/__init__.py": "",
 }
+PROJECT_NO_DEPS = {**REQS, "pyproject.toml": '[project]\nname = "x"\nversion = "1"\n', "x/__init__.py": ""}
+YARN_BERRY = {"package.json": YARN["package.json"], ".yarnrc.yml": "yarnPath: .yarn/releases/yarn-4.1.0.cjs\n",
+              "yarn.lock": "__metadata:\n  version: 8\n", "src/index.js": ""}
 
 HEAD = "FROM python:3.12\nWORKDIR /app\n"
 
@@ -188,6 +191,203 @@ FIXED: dict[str, tuple[dict[str, str], str, str]] = {
         "FROM python:3.12 AS build\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\n"
         "COPY . .\nFROM python:3.12\nCOPY --from=build /app /app\n",
     ),
+    # --- requirements and a local project: the project needs the source (before, the whole command moved above
+    # `COPY . .` and the build failed on `.`; a project whose setup.py reads the requirements file moved back up
+    # on the next pass).
+    "requirements-and-project-without-dependencies": (
+        PROJECT_NO_DEPS,
+        HEAD + "COPY . .\nRUN pip install --no-cache-dir -r requirements.txt -e .\n",
+        HEAD + "COPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n"
+               "RUN pip install --no-cache-dir -r requirements.txt -e .\n",
+    ),
+    "requirements-and-project-no-deps": (
+        REQS,
+        HEAD + "COPY . .\nRUN pip install --no-deps -r requirements.txt .\n",
+        HEAD + "COPY requirements.txt ./\nRUN pip install --no-deps -r requirements.txt\nCOPY . .\n"
+               "RUN pip install --no-deps -r requirements.txt .\n",
+    ),
+    "remote-requirements-and-project": (
+        PROJECT_NO_DEPS,
+        HEAD + "COPY . .\nRUN pip install -r https://example.com/r.txt .\n",
+        HEAD + "RUN pip install -r https://example.com/r.txt\nCOPY . .\nRUN pip install -r https://example.com/r.txt .\n",
+    ),
+    "project-installed-in-a-later-command": (
+        SETUP_PY,
+        HEAD + "COPY . .\nRUN pip install -r requirements.txt && pip install --no-deps .\n",
+        HEAD + "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN pip install --no-deps .\n",
+    ),
+    "remote-requirements-file-is-not-copied": (
+        REQS,
+        HEAD + "COPY . .\nRUN pip install -r https://example.com/r.txt -r requirements.txt\n",
+        HEAD + "COPY requirements.txt ./\nRUN pip install -r https://example.com/r.txt -r requirements.txt\nCOPY . .\n",
+    ),
+    "two-installs-read-the-same-file": (
+        {**REQS, "constraints.txt": "six<2\n"},
+        HEAD + "COPY . .\nRUN pip install -r requirements.txt && pip install -r requirements.txt -c constraints.txt\n",
+        HEAD + "COPY requirements.txt constraints.txt ./\n"
+               "RUN pip install -r requirements.txt && pip install -r requirements.txt -c constraints.txt\nCOPY . .\n",
+    ),
+    "uv-pip-plural-constraints": (
+        {**REQS, "constraints.txt": "six<2\n"},
+        HEAD + "COPY . .\nRUN uv pip install --system --constraints constraints.txt -r requirements.txt\n",
+        HEAD + "COPY constraints.txt requirements.txt ./\n"
+               "RUN uv pip install --system --constraints constraints.txt -r requirements.txt\nCOPY . .\n",
+    ),
+    "uv-pip-config-file": (
+        {**REQS, "uv.toml": "[pip]\n"},
+        HEAD + "COPY . .\nRUN uv pip install --system --config-file uv.toml -r requirements.txt\n",
+        HEAD + "COPY requirements.txt uv.toml ./\nRUN uv pip install --system --config-file uv.toml -r requirements.txt\n"
+               "COPY . .\n",
+    ),
+    "uv-pip-static-pyproject": (
+        UV_VIRTUAL,
+        HEAD + "COPY . .\nRUN uv pip install --system -r pyproject.toml\n",
+        HEAD + "COPY pyproject.toml ./\nRUN uv pip install --system -r pyproject.toml\nCOPY . .\n",
+    ),
+    "wildcard-copy-busts-the-cache": (
+        {**REQS, "b.py": ""},
+        HEAD + "COPY *.py ./\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+        HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY *.py ./\n",
+    ),
+    "wildcard-to-a-file-name": (
+        {"requirements.txt": "flask\n"},
+        "FROM python:3.12\nCOPY requirement*.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n",
+        "FROM python:3.12\nCOPY requirements.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n"
+        "COPY requirement*.txt /app/reqs.txt\n",
+    ),
+    "neutral-setup-and-cleanup": (
+        REQS,
+        HEAD + "COPY . .\nRUN set -ex && echo building && printf '%s' x && true && : && apk add --no-cache gcc "
+               "&& pip install --target /opt/tools black && pip install -r requirements.txt && rm -rf /root/.cache\n",
+        HEAD + "COPY requirements.txt ./\nRUN set -ex && echo building && printf '%s' x && true && : && apk add "
+               "--no-cache gcc && pip install --target /opt/tools black && pip install -r requirements.txt && "
+               "rm -rf /root/.cache\nCOPY . .\n",
+    ),
+    "relative-cleanup-stays-below": (
+        REQS,
+        HEAD + "COPY . .\nRUN pip install -r requirements.txt && rm -rf build\n",
+        HEAD + "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\nRUN rm -rf build\n",
+    ),
+    "cd-into-a-subproject": (
+        {"web/package.json": NPM["package.json"], "web/package-lock.json": NPM["package-lock.json"], "web/src/a.js": ""},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cd web && npm ci && npm run build\n",
+        "FROM node:20\nWORKDIR /app\nCOPY web/package.json web/package-lock.json ./web/\nRUN cd web && npm ci\nCOPY . .\n"
+        "RUN cd web && npm run build\n",
+    ),
+    "global-npm-install-first": (
+        PNPM,
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install -g pnpm@9 && pnpm install --frozen-lockfile\n",
+        "FROM node:20\nWORKDIR /app\nCOPY package.json pnpm-lock.yaml ./\n"
+        "RUN npm install -g pnpm@9 && pnpm install --frozen-lockfile\nCOPY . .\n",
+    ),
+    "npm-cache-outside-the-project": (
+        NPM,
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci --cache /tmp/.npm\n",
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci --cache /tmp/.npm\nCOPY . .\n",
+    ),
+    # A config file named on the command line is read like .npmrc (before, it was left behind).
+    "npm-userconfig-is-copied-first": (
+        {**NPM, ".npmrc.ci": "registry=https://registry.example/\n"},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci --userconfig .npmrc.ci\n",
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json .npmrc.ci ./\nRUN npm ci --userconfig .npmrc.ci\n"
+        "COPY . .\n",
+    ),
+    "yarn-use-yarnrc-is-copied-first": (
+        {**YARN, "ci.yarnrc": "registry \"https://registry.example/\"\n"},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile --use-yarnrc ci.yarnrc\n",
+        "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock ci.yarnrc ./\n"
+        "RUN yarn install --frozen-lockfile --use-yarnrc ci.yarnrc\nCOPY . .\n",
+    ),
+    "yarn-berry-release": (
+        {**YARN_BERRY, ".yarn/releases/yarn-4.1.0.cjs": ""},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\n",
+        "FROM node:20\nWORKDIR /app\nCOPY package.json yarn.lock .yarnrc.yml ./\nCOPY .yarn/releases/yarn-4.1.0.cjs "
+        "./.yarn/releases/\nRUN yarn install --immutable\nCOPY . .\n",
+    ),
+    "npmrc-in-home-is-an-input": (
+        {**NPM, ".npmrc": "fund=false\n"},
+        "FROM node:20\nWORKDIR /root\nCOPY . .\nRUN npm ci\n",
+        "FROM node:20\nWORKDIR /root\nCOPY package.json package-lock.json .npmrc ./\nRUN npm ci\nCOPY . .\n",
+    ),
+    "uv-project-option": (
+        {"svc/pyproject.toml": UV_VIRTUAL["pyproject.toml"], "svc/uv.lock": "version = 1\n", "svc/main.py": ""},
+        HEAD + "COPY . .\nRUN uv sync --locked --project=svc\n",
+        HEAD + "COPY svc/pyproject.toml svc/uv.lock ./svc/\nRUN uv sync --locked --project=svc\nCOPY . .\n",
+    ),
+    "earlier-copy-made-the-directory": (
+        {**REQS, "setup.cfg": ""},
+        "FROM python:3.12\nCOPY setup.cfg /app/etc/setup.cfg\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n",
+        "FROM python:3.12\nCOPY setup.cfg /app/etc/setup.cfg\nCOPY requirements.txt /app/\n"
+        "RUN pip install -r /app/requirements.txt\nCOPY . /app\n",
+    ),
+    "earlier-copy-into-the-directory": (
+        {**REQS, "setup.cfg": ""},
+        "FROM python:3.12\nCOPY setup.cfg /app/\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n",
+        "FROM python:3.12\nCOPY setup.cfg /app/\nCOPY requirements.txt /app/\nRUN pip install -r /app/requirements.txt\n"
+        "COPY . /app\n",
+    ),
+    "earlier-run-made-the-directory": (
+        REQS,
+        'FROM python:3.12\nRUN ["true"]\nRUN mkdir -p /app\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n',
+        'FROM python:3.12\nRUN ["true"]\nRUN mkdir -p /app\nCOPY requirements.txt /app/\n'
+        "RUN pip install -r /app/requirements.txt\nCOPY . /app\n",
+    ),
+    "same-flags-create-the-directory": (
+        REQS,
+        "FROM python:3.12\nCOPY --chown=1000:1000 . /app\nRUN pip install -r /app/requirements.txt\n",
+        "FROM python:3.12\nCOPY --chown=1000:1000 requirements.txt /app/\nRUN pip install -r /app/requirements.txt\n"
+        "COPY --chown=1000:1000 . /app\n",
+    ),
+    "workdir-crossed-then-a-copy-below-it": (
+        {**REQS, "extra/x": ""},
+        "FROM python:3.12\nCOPY . /srv/app\nWORKDIR /srv/app\nCOPY extra/ ./extra/\nRUN pip install -r requirements.txt\n",
+        "FROM python:3.12\nWORKDIR /srv/app\nCOPY requirements.txt /srv/app/\nRUN pip install -r requirements.txt\n"
+        "COPY . /srv/app\nCOPY extra/ ./extra/\n",
+    ),
+    "unrelated-workdir-crossed": (
+        REQS,
+        "FROM python:3.12\nCOPY . /app\nWORKDIR /tmp\nRUN pip install -r /app/requirements.txt\n",
+        "FROM python:3.12\nWORKDIR /tmp\nCOPY requirements.txt /app/\nRUN pip install -r /app/requirements.txt\n"
+        "COPY . /app\n",
+    ),
+    "home-elsewhere": (
+        {**REQS, ".cache/x": ""},
+        "FROM python:3.12\nENV HOME=/home/app\nWORKDIR /root\nCOPY . .\nRUN pip install --user -r requirements.txt\n",
+        "FROM python:3.12\nENV HOME=/home/app\nWORKDIR /root\nCOPY requirements.txt ./\n"
+        "RUN pip install --user -r requirements.txt\nCOPY . .\n",
+    ),
+    "non-root-user-with-a-home-below-home": (
+        REQS,
+        "FROM python:3.12\nWORKDIR /home/app/src\nCOPY . .\nUSER 1000\nRUN pip install --user -r requirements.txt\n",
+        "FROM python:3.12\nWORKDIR /home/app/src\nUSER 1000\nCOPY requirements.txt ./\n"
+        "RUN pip install --user -r requirements.txt\nCOPY . .\n",
+    ),
+    "directory-variables-elsewhere": (
+        REQS,
+        HEAD + "ENV PIP_CACHE_DIR=/var/cache/pip\nENV XDG_CACHE_HOME=cache\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        HEAD + "ENV PIP_CACHE_DIR=/var/cache/pip\nENV XDG_CACHE_HOME=cache\nCOPY requirements.txt ./\n"
+               "RUN pip install -r requirements.txt\nCOPY . .\n",
+    ),
+    "venv-made-earlier-elsewhere": (
+        REQS,
+        HEAD + "RUN apt-get update && python3 -m venv /opt/venv\nCOPY . .\n"
+               "RUN /opt/venv/bin/pip install -r requirements.txt\n",
+        HEAD + "RUN apt-get update && python3 -m venv /opt/venv\nCOPY requirements.txt ./\n"
+               "RUN /opt/venv/bin/pip install -r requirements.txt\nCOPY . .\n",
+    ),
+    "blank-line-above-the-copy": (
+        REQS,
+        HEAD + "\nCOPY . .\nRUN pip install -r requirements.txt\n",
+        HEAD + "\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n",
+    ),
+    # A `RUN <<EOF` script is read from the heredoc (before, such a RUN was never looked at).
+    "heredoc-script-moves": (
+        REQS,
+        "# syntax=docker/dockerfile:1\n" + HEAD + "COPY . .\nRUN <<EOF\nset -e\npip install -r requirements.txt\nEOF\n"
+                                                 "CMD [\"python\"]\n",
+        "# syntax=docker/dockerfile:1\n" + HEAD + "COPY requirements.txt ./\nRUN <<EOF\nset -e\npip install -r "
+                                                 "requirements.txt\nEOF\nCOPY . .\nCMD [\"python\"]\n",
+    ),
 }
 
 UNSAFE: dict[str, tuple[dict[str, str], str, str]] = {
@@ -219,6 +419,17 @@ UNSAFE: dict[str, tuple[dict[str, str], str, str]] = {
         "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\n",
         "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm install\nCOPY . .\n",
     ),
+    "setup-py-reads-the-requirements-also-given": (
+        SETUP_PY,
+        HEAD + "COPY . .\nRUN pip install -r requirements.txt .\n",
+        HEAD + "COPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+               "RUN pip install --no-deps -r requirements.txt .\n",
+    ),
+    "uv-sync-may-lock-again": (
+        UV_VIRTUAL,
+        HEAD + "COPY . .\nRUN uv sync\n",
+        HEAD + "COPY pyproject.toml uv.lock ./\nRUN uv sync\nCOPY . .\n",
+    ),
 }
 
 UNCHANGED: dict[str, tuple[dict[str, str], str]] = {
@@ -232,6 +443,21 @@ UNCHANGED: dict[str, tuple[dict[str, str], str]] = {
     "poetry-already-split": (POETRY, HEAD + "COPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root\n"
                                             "COPY . .\nRUN poetry install\n"),
     "suppressed": (REQS, HEAD + "COPY . .\n# dockerfix: ignore=deps-first\nRUN pip install -r requirements.txt\n"),
+    "copy-with-one-argument": (REQS, HEAD + "COPY onlyone\nRUN pip install -r requirements.txt\n"),
+    "remote-add-only": (REQS, HEAD + "ADD https://example.com/x.tgz /tmp/\nRUN pip install -r requirements.txt\n"),
+    "unparsable-without-an-install": (NPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm run build && (\n"),
+    "run-before-from": (REQS, "RUN pip install -r requirements.txt\nFROM python:3.12\n"),
+    "project-declares-no-dependencies": (PROJECT_NO_DEPS, HEAD + "COPY . .\nRUN pip install .\n"),
+    "pip-project-already-split": (PROJECT_NO_DEPS, HEAD + "COPY requirements.txt .\nRUN echo $X && pip install -r "
+                                                           "requirements.txt\nCOPY . .\nRUN pip install -r requirements.txt .\n"),
+    "pip-setup-py-already-split": (SETUP_PY, HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+                                                    "COPY . .\nRUN pip install .\n"),
+    "poetry-already-split-in-a-subdirectory": (
+        {"svc/pyproject.toml": POETRY["pyproject.toml"], "svc/poetry.lock": "# lock\n", "svc/x/__init__.py": ""},
+        HEAD + 'RUN ["echo", "hi"]\nCOPY svc/pyproject.toml svc/poetry.lock ./svc/\nRUN cd svc && poetry install '
+               "--no-root\nCOPY . .\nRUN cd svc && poetry install\n"),
+    "heredoc-feeding-stdin": (REQS, "# syntax=docker/dockerfile:1\n" + HEAD + "COPY . .\nRUN python3 <<EOF\n"
+                                    "import subprocess\nsubprocess.run(['pip', 'install', '-r', 'requirements.txt'])\nEOF\n"),
 }
 
 REFUSED: dict[str, tuple[dict[str, str], str, str]] = {
@@ -348,6 +574,163 @@ REFUSED: dict[str, tuple[dict[str, str], str, str]] = {
         {**REQS, ".config/pip/pip.conf": "[global]\n"},
         "FROM python:3.12\nWORKDIR /root\nCOPY . .\nRUN pip install -r requirements.txt\n", "writes /root/.config",
     ),
+    "copy-from-onto-the-install-outputs": (
+        NPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nCOPY --from=deps /x/node_modules ./node_modules\nRUN npm ci\n",
+        "the COPY at line 4 writes /app/node_modules, and `npm ci` writes there",
+    ),
+    "unparsable-run": (
+        REQS, HEAD + "COPY . .\nRUN pip install -r requirements.txt && (\n", "the RUN cannot be analysed",
+    ),
+    "heredoc-needs-splitting": (
+        REQS, "# syntax=docker/dockerfile:1\n" + HEAD + "COPY . .\nRUN <<EOF\npip install -r requirements.txt\n"
+                                                       "python -m compileall .\nEOF\n",
+        "dockerfix does only for a plain shell-form RUN",
+    ),
+    "cd-home-unknown": (REQS, HEAD + "COPY . .\nRUN cd && pip install -r requirements.txt\n",
+                        "the working directory of the install is unknown"),
+    "pip-config-file-variable": (REQS, HEAD + "ENV PIP_CONFIG_FILE=/app/pip.conf\nCOPY . .\n"
+                                              "RUN pip install -r requirements.txt\n", "PIP_CONFIG_FILE is set"),
+    "copy-exclude-flag": (REQS, "# syntax=docker/dockerfile:1.7-labs\n" + HEAD + "COPY --exclude=*.md . .\n"
+                                                                                "RUN pip install -r requirements.txt\n",
+                          "the COPY at line 4 uses --exclude"),
+    "copy-source-unknown-variable": (REQS, HEAD + "COPY $SRC .\nRUN pip install -r requirements.txt\n",
+                                     "a source of the COPY at line 3 uses an unknown variable"),
+    "moved-copy-source-missing": (REQS, HEAD + "COPY . .\nCOPY nothere.txt /etc/x\nRUN pip install -r requirements.txt\n",
+                                  "the COPY at line 4: nothere.txt is not in the build context"),
+    "requirements-from-another-stage": (
+        REQS, HEAD + "COPY . .\nCOPY --from=build /src/requirements.txt ./requirements.txt\n"
+                     "RUN pip install -r requirements.txt\n",
+        "/app/requirements.txt comes from the COPY at line 4, not from the build context",
+    ),
+    "install-uses-unknown-variable": (REQS, HEAD + "COPY . .\nRUN pip install -r $REQS\n",
+                                      "uses a variable or wildcard whose value is unknown"),
+    "redirected-command-before": (REQS, HEAD + "COPY . .\nRUN echo x > /tmp/x && pip install -r requirements.txt\n",
+                                  "runs after `echo x`, which may need the source"),
+    "unknown-variable-before": (REQS, HEAD + "COPY . .\nRUN pip install $PKG && pip install -r requirements.txt\n",
+                                "runs after `pip install $PKG`"),
+    "pip-target-relative-to-unknown-workdir": (REQS, "FROM python:3.12\nCOPY . /app\n"
+                                                     "RUN pip install -t lib -r /app/requirements.txt\n",
+                                               "the pip option -t lib is relative to an unknown directory"),
+    "poetry-unknown-workdir": (POETRY, "FROM python:3.12\nCOPY . /app\nRUN poetry install\n",
+                               "the working directory of the install is unknown"),
+    "poetry-without-pyproject": ({"poetry.lock": ""}, HEAD + "COPY . .\nRUN poetry install\n",
+                                 "poetry install: cannot read pyproject.toml"),
+    "poetry-exec-form-needs-splitting": (POETRY, HEAD + 'COPY . .\nRUN ["poetry", "install"]\n',
+                                         "the install is in exec form and would need to be split"),
+    "uv-package-option": (UV, HEAD + "COPY . .\nRUN uv sync --frozen --package x\n", "it syncs workspace packages"),
+    "uv-all-packages": (UV, HEAD + "COPY . .\nRUN uv sync --all-packages\n", "it syncs workspace packages"),
+    "uv-without-pyproject": ({"uv.lock": ""}, HEAD + "COPY . .\nRUN uv sync\n", "uv sync: cannot read pyproject.toml"),
+    "uv-without-lock": ({"pyproject.toml": UV["pyproject.toml"]}, HEAD + "COPY . .\nRUN uv sync\n", "there is no uv.lock"),
+    "uv-workspace": ({**UV, "pyproject.toml": UV["pyproject.toml"] + '[tool.uv.workspace]\nmembers = ["p/*"]\n'},
+                     HEAD + "COPY . .\nRUN uv sync --frozen\n", "the project is a uv workspace"),
+    "uv-pip-dynamic-pyproject": (
+        {"pyproject.toml": '[project]\nname = "x"\ndynamic = ["dependencies", "version"]\n'
+                           '[tool.setuptools.dynamic]\ndependencies = {file = ["requirements.txt"]}\n',
+         "requirements.txt": "flask\n"},
+        HEAD + "COPY . .\nRUN uv pip install --system -r pyproject.toml\n",
+        "uv builds the project to read the dependencies of /app/pyproject.toml",
+    ),
+    "pipenv-without-pipfile": ({"Pipfile.lock": "{}"}, HEAD + "COPY . .\nRUN pipenv install --deploy\n",
+                               "cannot read Pipfile"),
+    "pipenv-local-path": ({**PIPENV, "Pipfile": '[packages]\nlib = {path = "./lib"}\n'},
+                          HEAD + "COPY . .\nRUN pipenv sync\n", "the Pipfile entry lib is a local path"),
+    "pdm-without-pyproject": ({"pdm.lock": ""}, HEAD + "COPY . .\nRUN pdm install\n", "pdm install: cannot read pyproject"),
+    "pdm-without-lock": ({"pyproject.toml": PDM["pyproject.toml"]}, HEAD + "COPY . .\nRUN pdm sync\n",
+                         "there is no pdm.lock"),
+    "pip-vcs-editable": (REQS, HEAD + "COPY . .\nRUN pip install -r requirements.txt -e git+https://github.com/a/b.git"
+                                      "#egg=b\n", "clones into ./src"),
+    "pip-local-wheel": (REQS, HEAD + "COPY . .\nRUN pip install -r requirements.txt dist/x-1.0-py3-none-any.whl\n",
+                        "it installs the local file dist/x-1.0-py3-none-any.whl"),
+    "pip-dependency-group": (REQS, HEAD + "COPY . .\nRUN pip install --group dev -r requirements.txt\n",
+                             "--group reads dependency groups"),
+    "uv-config-file-relative-to-unknown-workdir": (
+        {**REQS, "uv.toml": ""},
+        "FROM python:3.12\nCOPY . /app\nRUN uv pip install --system --config-file uv.toml -r /app/requirements.txt\n",
+        "--config-file uv.toml is relative to an unknown directory",
+    ),
+    "requirements-relative-to-unknown-workdir": (REQS, "FROM python:3.12\nCOPY . /app\nRUN pip install -r requirements.txt\n",
+                                                 "the working directory of the install is unknown"),
+    "several-local-projects": (REQS, HEAD + "COPY . .\nRUN pip install -r requirements.txt ./a ./b\n",
+                               "it installs several local projects"),
+    "project-relative-to-unknown-workdir": ({**REQS, "setup.py": ""}, "FROM python:3.12\nCOPY . /app\n"
+                                                                      "RUN pip install -r /app/requirements.txt .\n",
+                                            "the working directory of the install is unknown"),
+    "exec-form-needs-splitting": (PROJECT_NO_DEPS, HEAD + 'COPY . .\nRUN ["pip", "install", "-r", "requirements.txt", "."]\n',
+                                  "the install is in exec form and would need to be split"),
+    # npm 8.4+, yarn and pnpm install a workspace member from the workspace root above it (before, the member's
+    # install moved above the COPY that brings the root, and ran as a standalone project).
+    "npm-project-inside-a-workspace": (
+        {"package.json": json.dumps({"name": "root", "workspaces": ["web"]}), "package-lock.json": "{}",
+         "web/package.json": json.dumps({"name": "web"}), "web/src/a.js": ""},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cd web && npm install\n", "/app holds a workspace, which npm takes",
+    ),
+    "pnpm-project-inside-a-workspace": (
+        {"pnpm-workspace.yaml": "packages:\n  - web\n", "web/package.json": json.dumps({"name": "web"}), "web/a.js": ""},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm --dir web install\n", "/app holds a workspace",
+    ),
+    "npm-project-below-an-unreadable-package-json": (
+        {"package.json": "{", "web/package.json": json.dumps({"name": "web"}), "web/a.js": ""},
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci --prefix web\n", "/app holds a workspace",
+    ),
+    # The lockfile lives elsewhere: it was not copied first (before, the frozen install moved without it).
+    "pnpm-lockfile-dir": ({**PNPM, "web/package.json": PNPM["package.json"]},
+                          "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cd web && pnpm install --frozen-lockfile "
+                          "--lockfile-dir ..\n", "pnpm reads the lockfile from --lockfile-dir .., outside the project"),
+    "npm-unknown-workdir": (NPM, "FROM node:20\nCOPY . /app\nRUN npm ci\n", "the working directory of the install is unknown"),
+    "npm-workspace-option": (NPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci --workspace=web\n",
+                             "it installs workspace packages"),
+    "pnpm-recursive": (PNPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN pnpm -r install\n", "it installs workspace packages"),
+    "npm-cache-relative-to-unknown-workdir": (NPM, "FROM node:20\nCOPY . /app\nRUN npm ci --prefix /app --cache .npm\n",
+                                              "--cache is relative to an unknown directory"),
+    "npm-cache-in-the-project": ({**NPM, ".npm/_cacache/x": ""}, "FROM node:20\nWORKDIR /app\nCOPY . .\n"
+                                                                 "RUN npm ci --cache .npm\n",
+                                 "writes /app/.npm, and `npm ci --cache .npm` writes there"),
+    "yarn-release-not-in-the-context": (YARN_BERRY, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\n",
+                                        "/app/.yarn/releases/yarn-4.1.0.cjs is not copied from the build context"),
+    "yarn-release-excluded": ({**YARN_BERRY, ".yarn/releases/yarn-4.1.0.cjs": "", ".dockerignore": ".yarn\n"},
+                              "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\n",
+                              "(.dockerignore may exclude it)"),
+    "file-name-needs-quoting": ({"my reqs.txt": "flask\n", "app.py": ""}, HEAD + "COPY . .\nRUN pip install -r 'my reqs.txt'\n",
+                                "the file name 'my reqs.txt' would need quoting"),
+    "destination-changes-below-a-workdir": (REQS, HEAD + "COPY . src/\nWORKDIR /app/src\nRUN pip install -r requirements.txt\n",
+                                            "the destination of the COPY at line 3 would change"),
+    "unknown-workdir-crossed": (REQS, "FROM python:3.12\nCOPY . /app\nWORKDIR $DIR\nRUN pip install -r /app/requirements.txt\n",
+                                "the WORKDIR at line 3 is unknown"),
+    "new-copy-would-create-a-directory-with-other-flags": (
+        {**REQS, "src/a.py": ""},
+        "FROM python:3.12\nCOPY --chown=1000:1000 src/ /app/src/\nCOPY . /app/\nRUN pip install -r /app/requirements.txt\n",
+        "the new COPY would create /app before the COPY at line 2, which gives it other --chown/--chmod flags",
+    ),
+    "home-unknown": (REQS, HEAD + "ENV HOME=$NOPE\nCOPY . .\nRUN pip install -r requirements.txt\n",
+                     "HOME is set to a value the Dockerfile does not give"),
+    "home-is-the-project": ({**REQS, ".cache/x": ""}, "FROM python:3.12\nENV HOME=/app\nWORKDIR /app\nCOPY . .\n"
+                                                      "RUN pip install --user -r requirements.txt\n",
+                            "writes /app/.cache, and installers read or write it in HOME"),
+    "non-root-home-may-be-the-project": ({**REQS, ".local/x": ""}, "FROM python:3.12\nWORKDIR /home/app/src\nCOPY . .\n"
+                                                                   "USER 1000\nRUN pip install --user -r requirements.txt\n",
+                                         "writes /home/app/src/.local, and installers read or write it in HOME"),
+    "directory-variable-unknown": (REQS, HEAD + "ENV VIRTUAL_ENV=$NOPE\nCOPY . .\nRUN pip install -r requirements.txt\n",
+                                   "VIRTUAL_ENV is set to a value the Dockerfile does not give"),
+    # Relative to a WORKDIR the Dockerfile does not give: where it points is unknown (before, it was not checked).
+    "directory-variable-relative-to-unknown-workdir": (
+        REQS, "FROM python:3.12\nENV PIP_TARGET=lib\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n",
+        "PIP_TARGET is relative to an unknown directory",
+    ),
+    "directory-variable-in-the-project": ({**REQS, ".uvcache/x": ""}, HEAD + "ENV UV_CACHE_DIR=/app/.uvcache\nCOPY . .\n"
+                                                                         "RUN uv pip install --system -r requirements.txt\n",
+                                          "writes /app/.uvcache, and UV_CACHE_DIR points there"),
+    "venv-made-earlier-in-the-project": ({**REQS, ".venv/bin/python": ""},
+                                         HEAD + "RUN python3 -m venv .venv\nCOPY . .\nRUN .venv/bin/pip install -r "
+                                                "requirements.txt\n", "the venv made at line 3 is where pip installs"),
+    "install-runs-in-a-directory-only-the-copy-makes": ({**REQS, "sub/x": ""},
+                                                        HEAD + "COPY . .\nRUN cd sub && pip install -r ../requirements.txt\n",
+                                                        "the install runs in /app/sub, which only the whole COPY creates"),
+    "split-across-a-continuation": (PROJECT_NO_DEPS, HEAD + "COPY . .\nRUN pip install -r requirements.txt \\\n    .\n",
+                                    "the part of the install to change spans a line continuation"),
+    "flag-spans-lines": (REQS, HEAD + "COPY --chown=1000\\\n:1000 . .\nRUN pip install -r requirements.txt\n",
+                         "the --chown flag of the COPY at line 3 spans lines"),
+    "json-form-copy": (REQS, HEAD + 'COPY [".", "."]\nRUN pip install -r requirements.txt\n',
+                       "the COPY at line 3 is in JSON form"),
 }
 
 
@@ -431,6 +814,30 @@ def test_message_without_context(tmp_path: Path) -> None:
     text = HEAD + "COPY . .\nRUN pip install -r requirements.txt\n"
     (finding,) = run(text, NAME).findings
     assert "no build context" in finding.message
+
+
+def test_without_context_a_file_copy_is_not_a_directory_copy() -> None:
+    # Without a context, only `.` and sources ending in `/` are known to be directories.
+    assert run(HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\n", NAME).findings == []
+    (finding,) = run(HEAD + "COPY src/ ./src/\nRUN pip install -r requirements.txt\n", NAME).findings
+    assert "no build context" in finding.message
+
+
+@pytest.mark.parametrize("link,target,files,text", [
+    ("requirements.txt", "real.txt", {"real.txt": "flask\n", "app/x.py": ""},
+     HEAD + "COPY . .\nRUN pip install -r requirements.txt\n"),
+    (".npmrc", "npmrc.real", {**NPM, "npmrc.real": "fund=false\n"}, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"),
+    ("poetry.toml", "poetry.real", {**POETRY, "poetry.real": "[virtualenvs]\ncreate = false\n"},
+     HEAD + "COPY . .\nRUN poetry install --no-root\n"),  # copied when present, never read
+])
+def test_symlinked_inputs_are_refused(tmp_path: Path, link: str, target: str, files: dict[str, str], text: str) -> None:
+    # COPY copies the link itself, not the file it points to: the install would not read the same text.
+    _context(tmp_path, files)
+    (tmp_path / link).symlink_to(target)
+    result = run(text, NAME, unsafe=True, path=tmp_path / "Dockerfile")
+    assert result.output == text
+    (finding,) = result.findings
+    assert finding.fix is None and f"{link} is a symlink in the build context" in finding.message
 
 
 def test_explicit_context_is_used(tmp_path: Path) -> None:

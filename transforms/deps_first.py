@@ -153,7 +153,8 @@ class Cmd:
 
 def check(a: Analysis) -> Iterator[Finding]:
     for idx, ins in enumerate(a.instructions):
-        if ins.keyword != "RUN" or not _TOOLS.search(ins.args):
+        # A `RUN <<EOF` keeps its script in the heredoc body, not in the arguments.
+        if ins.keyword != "RUN" or not (_TOOLS.search(ins.args) or any(_TOOLS.search(h.body) for h in ins.heredocs)):
             continue
         finding = _check_run(a, idx)
         if finding is not None:
@@ -243,8 +244,7 @@ def _commands(a: Analysis, r: int) -> list[Cmd] | None:
 
 
 def _is_deps_install(words: list[str]) -> bool:
-    if not words:
-        return False
+    # `words` is never empty: a shell command always has a name, and an exec-form RUN matched _TOOLS.
     pip = pydeps.pip_call(words)
     if pip is not None:
         return bool(pip.requirements) or (bool(pip.projects) and not pip.no_deps)
@@ -461,14 +461,13 @@ def _pip_outputs(pip: pydeps.PipCall, cwd: str | None) -> list[str]:
     return out
 
 
-def _already_split(plan: Plan, tool: str, flag: str, project: str) -> bool:
-    """An earlier RUN of the stage already has the deps-only half (`poetry install --no-root`, …)."""
+def _earlier_commands(plan: Plan) -> Iterator[tuple[list[str | None], str | None]]:
+    """The top-level commands of the stage's RUNs before the first whole COPY, with their working directories."""
     a = plan.a
     stage = a.resolved.stage_of(plan.r)
     assert stage is not None
     for j in range(stage.first + 1, plan.b):
-        ins = a.instructions[j]
-        if ins.keyword != "RUN" or tool not in ins.args or flag not in ins.args:
+        if a.instructions[j].keyword != "RUN":
             continue
         rs = a.run_script(j)
         if rs is None:
@@ -478,8 +477,22 @@ def _already_split(plan: Plan, tool: str, flag: str, project: str) -> bool:
             words = [value(w, a.state(j).env) for w in c.words]
             if words and words[0] == "cd" and len(words) > 1 and words[1] is not None:
                 cwd = join(cwd, words[1])
-            if words and words[0] is not None and posixpath.basename(words[0]) == tool and flag in words and cwd == project:
-                return True
+            yield words, cwd
+
+
+def _already_split(plan: Plan, tool: str, flag: str, project: str) -> bool:
+    """An earlier RUN of the stage already has the deps-only half (`poetry install --no-root`, …)."""
+    return any(words and words[0] is not None and posixpath.basename(words[0]) == tool and flag in words
+               and cwd == project for words, cwd in _earlier_commands(plan))
+
+
+def _pip_already_split(plan: Plan, files: list[str]) -> bool:
+    """An earlier RUN of the stage already installs from these requirement files, without a project: this
+    install is the half that needs the source (`pip install -r r.txt`, `COPY . .`, `pip install -r r.txt .`)."""
+    for words, cwd in _earlier_commands(plan):
+        call = pydeps.pip_call([w for w in words if w is not None]) if None not in words else None
+        if call is not None and not call.projects and set(files) <= {join(cwd, p) or p for _, p in call.requirements}:
+            return True
     return False
 
 
@@ -555,7 +568,7 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
         if read("Pipfile.lock") is not None and not sync and not ({"--deploy", "--ignore-pipfile"} & flags):
             inst.unsafe.append(f"`{label}` without --deploy may lock again and rewrite Pipfile.lock, and the COPY "
                                "after it would put the context's copy back")
-    elif tool == "pdm":
+    else:  # pdm, the last of the tools _is_deps_install accepts
         pyproject = read("pyproject.toml")
         if pyproject is None:
             raise Refuse(f"{label}: cannot read pyproject.toml from the build context")
@@ -569,8 +582,6 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
             if _already_split(plan, "pdm", "--no-self", project):
                 return None
             inst.first_ops = _append_flag(c, " --no-self")
-    else:
-        raise Refuse(f"{label}: dockerfix does not know this install")
     return inst
 
 
@@ -620,6 +631,8 @@ def _pip(plan: Plan, k: int, c: Cmd, pip: pydeps.PipCall, label: str, st: State)
     if "--group" in pip.options:
         raise Refuse(f"{label}: --group reads dependency groups from pyproject.toml")
     inst = Install(k, label, "pip", outputs=_pip_outputs(pip, cwd))
+    for v in pip.options.get("--config-file", []):  # uv pip: a uv.toml it reads
+        inst.optional.append(_join_or_refuse(cwd, v, f"{label}: --config-file {v}"))
     read = lambda path: _read(plan, path)  # noqa: E731
     req_paths: list[str] = []
     for _, path in pip.requirements:
@@ -629,23 +642,32 @@ def _pip(plan: Plan, k: int, c: Cmd, pip: pydeps.PipCall, label: str, st: State)
         if full is None:
             raise Refuse(_UNKNOWN_CWD)
         req_paths.append(full)
-        inst.inputs.extend(p for p in _unsupported(lambda: pydeps.requirement_files(full, read, st.env), label)
+        inst.inputs.extend(p for p in _unsupported(lambda: pydeps.requirement_files(full, read, st.env, pip.uv), label)
                            if p not in inst.inputs)
     if len(pip.projects) > 1:
         raise Refuse(f"{label}: it installs several local projects")
-    if pip.projects and not pip.no_deps:
+    if pip.projects:
         first, last, path, extras = pip.projects[0]
+        deps = pydeps.ProjectDeps([], [])
         project = join(cwd, path)
-        if project is None:
-            raise Refuse(_UNKNOWN_CWD)
-        deps = _unsupported(lambda: pydeps.project_deps(_project_reader(plan, project), extras), label)
+        if not pip.no_deps:
+            if project is None:
+                raise Refuse(_UNKNOWN_CWD)
+            deps = _unsupported(lambda: pydeps.project_deps(_project_reader(plan, project), extras), label)
+        # What the deps-only half installs from: the files the project takes its dependencies from, or else the
+        # requirement options as given (URLs too, so that a split made earlier is recognised).
+        files = ([posixpath.normpath(posixpath.join(project or "", f)) for f in deps.files] if deps.files
+                 else [join(cwd, p) or p for _, p in pip.requirements])
+        if not pip.requirements and not deps.files:
+            return None  # nothing to install first: the project has no dependencies
+        if _pip_already_split(plan, files):
+            return None
+        if not c.command.words:
+            raise Refuse(f"{label}: the install is in exec form and would need to be split")
         if not deps.files:
-            if not pip.requirements:
-                return None  # nothing to install first: the project has no dependencies
+            # The project itself needs the source: the requirements go first, the whole command after the COPY.
+            inst.first_ops = _drop_word(c, first, last)
         else:
-            if not c.command.words:
-                raise Refuse(f"{label}: the install is in exec form and would need to be split")
-            files = [posixpath.normpath(posixpath.join(project, f)) for f in deps.files]
             extra = []
             for f in files:
                 if f not in inst.inputs:
@@ -664,6 +686,13 @@ def _pip(plan: Plan, k: int, c: Cmd, pip: pydeps.PipCall, label: str, st: State)
     return inst
 
 
+def _join_or_refuse(cwd: str | None, path: str, what: str) -> str:
+    full = join(cwd, path)
+    if full is None:
+        raise Refuse(f"{what} is relative to an unknown directory")
+    return full
+
+
 def _drop_word(c: Cmd, first: int, last: int) -> list[tuple[int, int, str]]:
     words = c.command.words
     start = words[first - 1].end if first > 0 else words[first].start
@@ -677,6 +706,15 @@ def _node(plan: Plan, k: int, c: Cmd, call: nodedeps.NodeCall, label: str, st: S
         raise Refuse(_UNKNOWN_CWD)
     if {"--workspace", "-w", "--filter", "-F"} & set(call.options) or {"-r", "--recursive", "--workspaces"} & call.flags:
         raise Refuse(f"{label}: it installs workspace packages, which need their sources")
+    if "--lockfile-dir" in call.options:
+        raise Refuse(f"{label}: pnpm reads the lockfile from --lockfile-dir {call.options['--lockfile-dir']}, "
+                     "outside the project")
+    d = project
+    while d != "/":
+        d = posixpath.dirname(d)
+        base = d.rstrip("/")
+        if nodedeps.declares_workspace(_read(plan, f"{base}/package.json"), _read(plan, f"{base}/pnpm-workspace.yaml")):
+            raise Refuse(f"{label}: {d} holds a workspace, which {call.tool} takes the project in {project} to belong to")
     read = _project_reader(plan, project)
     found = _unsupported(lambda: nodedeps.inputs(call, read, st.env), label)
     inst = Install(k, label, call.tool)
@@ -690,6 +728,9 @@ def _node(plan: Plan, k: int, c: Cmd, call: nodedeps.NodeCall, label: str, st: S
             if p is None:
                 raise Refuse(f"{label}: {opt} is relative to an unknown directory")
             inst.outputs.append(p)
+    for opt in ("--userconfig", "--globalconfig", "--use-yarnrc"):  # config files it reads
+        if opt in call.options:
+            inst.optional.append(_join_or_refuse(cwd, call.options[opt], f"{label}: {opt} {call.options[opt]}"))
     if found.lockfile and not call.frozen:
         inst.unsafe.append(f"`{label}` may rewrite {found.lockfile}, and the COPY after it would put the context's "
                            "copy back (use a frozen-lockfile install to make this safe)")
@@ -885,8 +926,9 @@ def _check_collisions(plan: Plan, down: list[Writer], needed: list[str], st: Sta
             if v is None:
                 raise Refuse(f"{var} is set to a value the Dockerfile does not give")
             p = join(st.workdir, v)
-            if p is not None:
-                paths.append((p, f"{var} points there"))
+            if p is None:
+                raise Refuse(f"{var} is relative to an unknown directory (the WORKDIR of the base image)")
+            paths.append((p, f"{var} points there"))
     # Venvs made earlier in the stage (their pip writes into them) and whatever the moved commands create.
     stage = a.resolved.stage_of(plan.r)
     assert stage is not None
