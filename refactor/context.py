@@ -16,11 +16,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
-from pathspec.pattern import RegexPattern
+from typing import TYPE_CHECKING
 
 from refactor.errors import DockerfixError
 from refactor.resolve import is_under, normalize
+
+if TYPE_CHECKING:
+    import pathspec
 
 _GLOB = re.compile(r"[*?\[]")
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|tar\.(gz|bz2|xz|zst|lz4))$")
@@ -70,6 +72,10 @@ def _pattern_regex(pattern: str) -> str:
 
 def read_ignore(text: str, name: str = ".dockerignore") -> pathspec.PathSpec:
     """The patterns of an ignore file; raises DockerfixError for a pattern the builder rejects (it fails the build)."""
+    # Imported here: pathspec pulls in asyncio (~30 ms), which only contexts with an ignore file need.
+    import pathspec
+    from pathspec.pattern import RegexPattern
+
     patterns: list[RegexPattern] = []
     for n, raw in enumerate(text.splitlines()):
         line = raw.lstrip("\ufeff") if n == 0 else raw
