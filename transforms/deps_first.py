@@ -480,6 +480,32 @@ def _earlier_commands(plan: Plan) -> Iterator[tuple[list[str | None], str | None
             yield words, cwd
 
 
+def _locked_project(
+    plan, c, inst: Install, read, flags: set[str], project: str, *, lock: str, flag: str,  # type: ignore[no-untyped-def]
+    is_package, optional: list[str], outputs: list[str],
+) -> bool:
+    """poetry, uv and pdm: pyproject.toml plus a lock file; a project that is a package is split with `flag`.
+
+    False when the Dockerfile already holds the deps-only half of that split.
+    """
+    label, tool = inst.label, inst.tool
+    pyproject = read("pyproject.toml")
+    if pyproject is None:
+        raise Refuse(f"{label}: cannot read pyproject.toml from the build context")
+    if read(lock) is None:
+        verb = "sync" if tool == "uv" else "install"
+        raise Refuse(f"{label}: there is no {lock}, so the {verb} resolves versions itself")
+    package = _unsupported(lambda: is_package(pyproject), label)
+    inst.inputs = [f"{project}/pyproject.toml", f"{project}/{lock}"]
+    inst.optional = [f"{project}/{name}" for name in optional]
+    inst.outputs = [join(project, out) or f"{project}/{out}" for out in outputs]
+    if package and flag not in flags:
+        if _already_split(plan, tool, flag, project):
+            return False
+        inst.first_ops = _append_flag(c, " " + flag)
+    return True
+
+
 def _already_split(plan: Plan, tool: str, flag: str, project: str) -> bool:
     """An earlier RUN of the stage already has the deps-only half (`poetry install --no-root`, …)."""
     return any(words and words[0] is not None and posixpath.basename(words[0]) == tool and flag in words
@@ -523,37 +549,18 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
     read = _project_reader(plan, project)
     inst = Install(k, label, tool)
     if tool == "poetry":
-        pyproject = read("pyproject.toml")
-        if pyproject is None:
-            raise Refuse(f"{label}: cannot read pyproject.toml from the build context")
-        if read("poetry.lock") is None:
-            raise Refuse(f"{label}: there is no poetry.lock, so the install resolves versions itself")
-        package = _unsupported(lambda: pydeps.poetry_package_mode(pyproject), label)
-        inst.inputs = [f"{project}/pyproject.toml", f"{project}/poetry.lock"]
-        inst.optional = [f"{project}/poetry.toml"]
-        inst.outputs = [f"{project}/.venv"]
-        if package and "--no-root" not in flags:
-            if _already_split(plan, "poetry", "--no-root", project):
-                return None
-            inst.first_ops = _append_flag(c, " --no-root")
+        if not _locked_project(plan, c, inst, read, flags, project, lock="poetry.lock", flag="--no-root",
+                               is_package=pydeps.poetry_package_mode, optional=["poetry.toml"], outputs=[".venv"]):
+            return None
     elif tool == "uv":
         if "--package" in opts or "--all-packages" in flags:
             raise Refuse(f"{label}: it syncs workspace packages, which need their sources")
-        pyproject = read("pyproject.toml")
-        if pyproject is None:
-            raise Refuse(f"{label}: cannot read pyproject.toml from the build context")
-        if read("uv.lock") is None:
-            raise Refuse(f"{label}: there is no uv.lock, so the sync resolves versions itself")
-        package = _unsupported(lambda: pydeps.uv_is_package(pyproject), label)
-        inst.inputs = [f"{project}/pyproject.toml", f"{project}/uv.lock"]
-        inst.optional = [f"{project}/.python-version", f"{project}/uv.toml"]
         venv = st.env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
-        inst.outputs = [join(project, venv) or f"{project}/.venv"]
-        if package and "--no-install-project" not in flags:
-            if _already_split(plan, "uv", "--no-install-project", project):
-                return None
-            inst.first_ops = _append_flag(c, " --no-install-project")
-        elif not ({"--frozen", "--locked"} & flags):
+        if not _locked_project(plan, c, inst, read, flags, project, lock="uv.lock", flag="--no-install-project",
+                               is_package=pydeps.uv_is_package, optional=[".python-version", "uv.toml"],
+                               outputs=[venv]):
+            return None
+        if not inst.first_ops and not ({"--frozen", "--locked"} & flags):
             inst.unsafe.append(f"`{label}` without --frozen/--locked may rewrite uv.lock, and the COPY after it "
                                "would put the context's copy back")
     elif tool == "pipenv":
@@ -569,19 +576,10 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
             inst.unsafe.append(f"`{label}` without --deploy may lock again and rewrite Pipfile.lock, and the COPY "
                                "after it would put the context's copy back")
     else:  # pdm, the last of the tools _is_deps_install accepts
-        pyproject = read("pyproject.toml")
-        if pyproject is None:
-            raise Refuse(f"{label}: cannot read pyproject.toml from the build context")
-        if read("pdm.lock") is None:
-            raise Refuse(f"{label}: there is no pdm.lock, so the install resolves versions itself")
-        package = _unsupported(lambda: pydeps.pdm_is_package(pyproject), label)
-        inst.inputs = [f"{project}/pyproject.toml", f"{project}/pdm.lock"]
-        inst.optional = [f"{project}/pdm.toml", f"{project}/.pdm-python"]
-        inst.outputs = [f"{project}/.venv", f"{project}/__pypackages__", f"{project}/.pdm-python"]
-        if package and "--no-self" not in flags:
-            if _already_split(plan, "pdm", "--no-self", project):
-                return None
-            inst.first_ops = _append_flag(c, " --no-self")
+        if not _locked_project(plan, c, inst, read, flags, project, lock="pdm.lock", flag="--no-self",
+                               is_package=pydeps.pdm_is_package, optional=["pdm.toml", ".pdm-python"],
+                               outputs=[".venv", "__pypackages__", ".pdm-python"]):
+            return None
     return inst
 
 
