@@ -11,7 +11,7 @@ import transforms
 from refactor.errors import DockerfixError
 from refactor.model import Finding, Fix, apply_edits
 from refactor.parse import Dockerfile, Instruction, KEYWORDS, parse
-from refactor.resolve import Resolved, State, resolve
+from refactor.resolve import Resolved, State, resolve, step
 from refactor.shell import Script, analyse, shebang_ok
 
 MAX_ROUNDS = 8
@@ -56,9 +56,8 @@ class Analysis:
         nxt = index + 1
         if nxt < len(self.instructions) and self.resolved.states[nxt].stage == self.resolved.states[index].stage:
             return self.resolved.states[nxt]
-        from refactor.resolve import _step  # the last instruction of a stage: apply it here
-
-        return _step(self.instructions[index], self.resolved.states[index], self.resolved.global_args, self.df.escape)
+        # The last instruction of a stage: no later state holds its effect, so apply it here.
+        return step(self.instructions[index], self.resolved.states[index], self.resolved.global_args, self.df.escape)
 
     def windows(self, index: int) -> bool:
         """A Windows stage: its base image is a Windows one (the escape directive alone does not say)."""
@@ -219,8 +218,7 @@ def run(
         pending = find(analyse_text(current, path, context), selected)
     else:
         raise DockerfixError("fixes did not reach a fixed point (internal error; please report)")
-    if current != text:
-        analyse_text(current, path, context)  # the output must parse again
+    # Every output has been parsed and analysed again by the last round: it parses and nothing is left to fix.
     return Result(name, text, current, findings, applied)
 
 

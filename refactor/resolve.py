@@ -120,7 +120,7 @@ def resolve(df: Dockerfile) -> Resolved:
                 for name, value in _arg_pairs(ins, cur, esc):
                     global_args[name] = value
             continue
-        cur = _step(ins, cur, global_args, esc)
+        cur = step(ins, cur, global_args, esc)
     if stages:
         stages[-1].last = len(df.instructions) - 1
     return Resolved(df, stages, states, global_args)
@@ -156,7 +156,8 @@ def _arg_pairs(ins: Instruction, cur: State, esc: str) -> list[tuple[str, str | 
     return pairs
 
 
-def _step(ins: Instruction, cur: State, global_args: dict[str, str | None], esc: str) -> State:
+def step(ins: Instruction, cur: State, global_args: dict[str, str | None], esc: str) -> State:
+    """The state after `ins` has run."""
     kw = ins.keyword
     if kw == "ARG":
         env = dict(cur.env)
