@@ -10,7 +10,6 @@ from typing import Any
 from refactor.batch import FileResult
 
 VERSION = "0.1.0"
-DOCS = "https://github.com/dockerfix/dockerfix#transforms"
 
 
 def to_json(results: Sequence[FileResult]) -> str:
@@ -56,7 +55,7 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             "name": name,
             "shortDescription": {"text": mod.SUMMARY},
             "fullDescription": {"text": (mod.__doc__ or "").strip().split("\n", 1)[0]},
-            "helpUri": f"{DOCS}",
+            "help": {"text": f"dockerfix explain {name}"},
         })
     res = []
     for r in results:
@@ -72,7 +71,7 @@ def to_sarif(results: Sequence[FileResult]) -> str:
         {"level": "error", "message": {"text": f"{r.path}: {r.error}"}} for r in results if r.error
     ]
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "dockerfix", "version": VERSION, "informationUri": DOCS, "rules": rules}},
+        "tool": {"driver": {"name": "dockerfix", "version": VERSION, "rules": rules}},
         "results": res,
     }
     if notifications:
