@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-VERSION = "0.1.0"
+from refactor import __version__ as VERSION
 
 
 def main() -> None:

@@ -7,9 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from refactor import __version__ as VERSION
 from refactor.batch import FileResult
-
-VERSION = "0.1.0"
 
 
 def to_json(results: Sequence[FileResult]) -> str:
