@@ -1,8 +1,8 @@
 """The recipe of the small base image the build tests run on: Debian's static busybox plus stub tools.
 
-The stubs stand in for git, pip, python and the account tools so that Dockerfiles written for real images build
-here without network. Every file they write is a function of their arguments and inputs only (no timestamps, no
-randomness), so two builds of equivalent Dockerfiles give identical images.
+The stubs stand in for git, pip, python, poetry, uv, npm and the account tools so that Dockerfiles written for real
+images build here without network. Every file they write is a function of their arguments and inputs only (no
+timestamps, no randomness), so two builds of equivalent Dockerfiles give identical images.
 """
 
 from __future__ import annotations
@@ -244,6 +244,183 @@ export PATH
 EOF
 """
 
+# One script behind poetry and uv: both read a TOML lock file of [[package]] tables and install the project itself
+# the way an editable install does; the project's files are recorded by sha256, so a source COPY that is missing or
+# comes too late shows up (a failed build or a different image).
+LOCKED = r"""#!/bin/sh
+# dockerfix stub for `poetry install` and `uv sync`, chosen by the name it is called by: one deterministic module per
+# package of poetry.lock / uv.lock, then the project itself unless --no-root / --no-install-project.
+me=${0##*/}
+die() { echo "$me stub: $*" >&2; exit 1; }
+normname() { printf '%s' "$1" | tr 'A-Z.-' 'a-z__'; }
+locked() {  # the [[package]] tables of a lock file: "name version optional source" lines
+  awk '/^\[/ { if (n != "") print n, v, o, s; n = v = s = ""; o = "false"; on = ($0 == "[[package]]"); next }
+    !on { next }
+    /^name = "/ { n = $3; gsub(/"/, "", n) }
+    /^version = "/ { v = $3; gsub(/"/, "", v) }
+    /^optional = / { o = $3 }
+    /^source = / { s = $0; sub(/^source = /, "", s); gsub(/ /, "", s) }
+    END { if (n != "") print n, v, o, s }' "$1"
+}
+field() {  # a key of [project] or [tool.poetry] in pyproject.toml
+  awk -v k="$1" '/^\[/ { on = ($0 == "[project]" || $0 == "[tool.poetry]"); next }
+    on && $1 == k && $2 == "=" { v = $3; gsub(/"/, "", v); print v; exit }' pyproject.toml
+}
+install_package() {  # site name version; a package already there is left alone, as the real tools do
+  local dir text
+  dir=$1/$(normname "$2") text="# dockerfix stub of $2==$3"
+  [ "$(cat "$dir/__init__.py" 2>/dev/null)" = "$text" ] && return
+  mkdir -p "$dir" && printf '%s\n' "$text" > "$dir/__init__.py" || exit 1
+}
+install_project() {  # site name version: a .pth to the sources and the sha256 of each source file
+  local name pkg top info
+  name=$(normname "$2")
+  for pkg in "src/$name" "$name" "$name.py" ""; do [ -e "$pkg" ] && break; done
+  [ -n "$pkg" ] || die "project $2: no src/$name, $name or $name.py in $PWD"
+  case "$pkg" in src/*) top=$PWD/src ;; *) top=$PWD ;; esac
+  info=$1/$name-$3.dist-info
+  mkdir -p "$info" && printf '%s\n' "$top" > "$1/$name.pth" || exit 1
+  find pyproject.toml "$pkg" -type f ! -name '*.pyc' | LC_ALL=C sort | while IFS= read -r f; do sha256sum "$f"; done \
+    > "$info/SOURCES" || exit 1
+}
+
+root=1
+case "$me $1" in
+  "poetry install")
+    # python images have no poetry: it is there once `pip install poetry` has run.
+    [ -f /usr/local/lib/python3/site-packages/poetry/__init__.py ] \
+      || { echo "sh: poetry: not found (pip install poetry first)" >&2; exit 127; }
+    shift
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --no-root) root= ;;
+        --only=main) ;;
+        --only|--with|--without) [ "$1 $2" = "--only main" ] || die "Group(s) not found: $2 (via $1)"; shift ;;
+        --only=*|--with=*|--without=*) die "Group(s) not found: ${1#*=} (via ${1%%=*})" ;;
+        -n|--no-interaction|--no-ansi|--ansi|-q|--quiet|-v|-vv|-vvv|--sync|--compile|--no-cache) ;;
+        *) die "unsupported option $1" ;;
+      esac
+      shift
+    done
+    [ -f pyproject.toml ] || die "Poetry could not find a pyproject.toml file in $PWD"
+    [ -f poetry.lock ] || die "poetry.lock not found in $PWD: this stub installs from a lock file only"
+    [ ! -f poetry.toml ] || die "poetry.toml is not modelled"
+    ! grep -q '^\[tool\.poetry\.\(group\.\|dev-dependencies\)\|^packages *=' pyproject.toml \
+      || die "dependency groups besides main and explicit packages are not modelled"
+    grep -q '^package-mode *= *false' pyproject.toml && root=
+    case "$POETRY_VIRTUALENVS_CREATE:$POETRY_VIRTUALENVS_IN_PROJECT" in
+      false:*|0:*) prefix=${VIRTUAL_ENV:-/usr/local} ;;
+      *:true|*:1) prefix=$PWD/.venv ;;
+      *) die "set POETRY_VIRTUALENVS_CREATE=false or POETRY_VIRTUALENVS_IN_PROJECT=true (no venv in the cache dir)" ;;
+    esac
+    [ -z "$root" ] || [ -n "$(field name)" ] || die "pyproject.toml: no name in [tool.poetry] or [project]"
+    lock=poetry.lock project="$(field name) $(field version)" venv= ;;
+  "uv sync")
+    shift
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --no-install-project) root= ;;
+        --frozen|--locked|--no-dev|--compile-bytecode|--no-cache|-q|--quiet|-v|--verbose) ;;
+        *) die "unsupported option $1" ;;
+      esac
+      shift
+    done
+    [ -f pyproject.toml ] || die "No \`pyproject.toml\` found in $PWD"
+    [ -f uv.lock ] || die "uv.lock not found in $PWD: this stub installs from a lock file only"
+    ! grep -q '^\[package\.dev-dependencies\]' uv.lock || die "dependency groups are not modelled"
+    prefix=${UV_PROJECT_ENVIRONMENT:-.venv}
+    case "$prefix" in /*) ;; *) prefix=$PWD/$prefix ;; esac
+    lock=uv.lock project= venv=--without-pip ;;
+  "poetry --version") echo "Poetry (version 1.8.3, dockerfix stub)"; exit 0 ;;
+  "uv --version") echo "uv 0.4.0 (dockerfix stub)"; exit 0 ;;
+  *) die "only \`poetry install\` and \`uv sync\` are modelled, not: $me $*" ;;
+esac
+[ "$prefix" = /usr/local ] || [ -f "$prefix/pyvenv.cfg" ] || /usr/local/bin/python3 -m venv $venv "$prefix" || exit 1
+site=$prefix/lib/python3/site-packages
+list=$(locked "$lock") || die "cannot read $lock"
+mkdir -p "$site" || exit 1
+while read -r name version optional source; do
+  [ -n "$name" ] || continue
+  [ -n "$version" ] || die "$lock: $name has no version"
+  case "$source" in
+    '{editable="."}') project="$name $version"; continue ;;
+    '{virtual="."}') continue ;;
+    '{editable='*|'{path='*|'{directory='*|'{workspace='*) die "$lock: $name: path sources are not modelled" ;;
+  esac
+  [ "$optional" = true ] || install_package "$site" "$name" "$version"
+done <<EOF
+$list
+EOF
+[ -z "$root" ] || [ -z "$project" ] || install_project "$site" $project
+"""
+
+NPM = r"""#!/bin/sh
+# dockerfix stub for npm: `npm ci` writes node_modules/<path>/package.json for each package of package-lock.json
+# (lockfileVersion 2 or 3, laid out as npm writes it); `npm run NAME` runs that script with sh -c, as npm does.
+die() { echo "npm stub: $*" >&2; exit 1; }
+scripts() {  # the "scripts" object of package.json, on one line
+  tr -d '\n' < package.json | sed -n 's/.*"scripts"[[:space:]]*:[[:space:]]*{\([^}]*\)}.*/\1/p'
+}
+has_script() { scripts | grep -q "\"$1\"[[:space:]]*:"; }
+case "$1" in -v|--version) echo "10.8.2"; exit 0 ;; esac
+[ -f package.json ] || die "could not read package.json in $PWD"
+cmd=$1
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  run|run-script)
+    [ $# -eq 1 ] || die "usage: npm run SCRIPT (arguments are not modelled)"
+    case "$1" in ''|*[!A-Za-z0-9:_-]*) die "script name $1 is not modelled" ;; esac
+    ! scripts | grep -q '\\' || die "escapes in package.json scripts are not modelled"
+    script=$(scripts | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p")
+    [ -n "$script" ] || die "Missing script: \"$1\""
+    ! { has_script "pre$1" || has_script "post$1"; } || die "pre$1/post$1 scripts are not modelled"
+    printf '\n> %s\n> %s\n\n' "$1" "$script"
+    PATH=$PWD/node_modules/.bin:$PATH exec sh -c "$script" ;;
+  ci) ;;
+  *) die "only \`npm ci\` and \`npm run SCRIPT\` are modelled, not: npm $cmd" ;;
+esac
+omit= lifecycle=1
+[ "$NODE_ENV" != production ] || omit=dev
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --omit=dev|--production) omit=dev ;;
+    --omit) [ "$2" = dev ] || die "--omit $2 is not modelled"; omit=dev; shift ;;
+    --include=dev) omit= ;;
+    --ignore-scripts) lifecycle= ;;
+    --no-audit|--no-fund|--no-progress|--prefer-offline|-q|--quiet|-s|--silent|--loglevel=*) ;;
+    *) die "unsupported option $1" ;;
+  esac
+  shift
+done
+[ -f package-lock.json ] || die "The \`npm ci\` command can only install with an existing package-lock.json"
+grep -q '^  "lockfileVersion": [23],$' package-lock.json && grep -q '^  "packages": {$' package-lock.json \
+  || die "package-lock.json is not a lockfileVersion 2/3 file laid out as npm writes it"
+if [ -n "$lifecycle" ]; then
+  for s in preinstall install postinstall prepare; do ! has_script $s || die "\"$s\" scripts are not modelled"; done
+  ! grep -q '"hasInstallScript": true' package-lock.json || die "install scripts of dependencies are not modelled"
+fi
+list=$(awk '/^  "packages": \{$/ { on = 1; next }
+  !on { next }
+  /^  }/ { exit }
+  /^    "/ { k = $0; sub(/^    "/, "", k); sub(/".*/, "", k); v = ""; d = l = 0; next }
+  /^      "version": "/ { v = $2; gsub(/[",]/, "", v) }
+  /^      "dev": true/ { d = 1 }
+  /^      "link": true/ { l = 1 }
+  /^    }/ && k != "" { print k, v, d, l }' package-lock.json) || die "cannot read package-lock.json"
+rm -rf node_modules || exit 1
+while read -r key version dev link; do
+  [ -n "$key" ] || continue
+  case "/$key/" in /node_modules/*/) ;; *) die "package $key: only node_modules/ entries are modelled" ;; esac
+  case "/$key/" in */../*|*/./*|*//*) die "package $key: bad path" ;; esac
+  [ "$link" = 0 ] && [ -n "$version" ] || die "package $key: links and packages without a version are not modelled"
+  [ "$dev" = 1 ] && [ "$omit" = dev ] && continue
+  mkdir -p "$key" && printf '{\n  "name": "%s",\n  "version": "%s"\n}\n' "${key##*node_modules/}" "$version" \
+    > "$key/package.json" || exit 1
+done <<EOF
+$list
+EOF
+"""
+
 # One script behind adduser, addgroup, useradd and groupadd (Debian's busybox-static has none of them).
 # adduser/addgroup follow busybox (gecos "Linux User,,,", home 0755 created unless -H, own group with gid = uid);
 # useradd/groupadd follow Debian's shadow defaults (own group, home only with -m, shell /bin/sh).
@@ -370,11 +547,14 @@ SCRIPTS = (
     ("usr/local/bin/git", GIT),
     ("usr/local/bin/pip", PIP),
     ("usr/local/bin/python3", PYTHON),
+    ("usr/local/bin/poetry", LOCKED),
+    ("usr/local/bin/npm", NPM),
     ("usr/sbin/adduser", ACCOUNTS),
 )
 SCRIPT_LINKS = (
     ("usr/local/bin/pip3", "pip"),
     ("usr/local/bin/python", "python3"),
+    ("usr/local/bin/uv", "poetry"),
     ("usr/sbin/addgroup", "adduser"),
     ("usr/sbin/useradd", "adduser"),
     ("usr/sbin/groupadd", "adduser"),

@@ -964,3 +964,80 @@ def test_pip_sample_builds_the_same_image_and_keeps_the_install_cached(builder, 
     assert not any(step.startswith(install) for step in again_original.cached_steps), again_original.cached_steps
     ran = [s.text for s in again_original.steps if not s.cached and s.text.startswith("RUN pip install")]
     assert ran, again_original.log[-2000:]
+
+
+def _sample_copy(tmp_path: Path, name: str) -> Path:
+    """A private copy of a sample; a comment unique to this run keeps the session-wide cache of other tests away."""
+    import shutil
+
+    sample = tmp_path / "ctx"
+    shutil.copytree(SAMPLES / name, sample)
+    for dockerfile in ("Dockerfile", "Dockerfile.fixed"):
+        (sample / dockerfile).write_text((sample / dockerfile).read_text() + f"# cache test {tmp_path.name}\n")
+    return sample
+
+
+@pytest.mark.build
+def test_npm_sample_keeps_npm_ci_cached_after_a_source_edit(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from refactor.image import compare_images, flatten, load_image
+
+    sample = _sample_copy(tmp_path, "deps-npm")
+    builder.build(sample / "Dockerfile", sample, cache=True)
+    builder.build(sample / "Dockerfile.fixed", sample, cache=True)
+    (sample / "src" / "index.js").write_text('console.log("edited")\n')
+    again = builder.build(sample / "Dockerfile.fixed", sample, cache=True)
+    again_original = builder.build(sample / "Dockerfile", sample, cache=True)
+    # The fixed file keeps `npm ci` cached and re-runs only the copy and the build; the original re-runs `npm ci`.
+    assert "RUN npm ci --omit=dev" in again.cached_steps, again.cached_steps
+    assert not any(step.startswith(("COPY --chown=node:node . .", "RUN npm run build")) for step in again.cached_steps)
+    assert not any(step.startswith("RUN npm ci") for step in again_original.cached_steps), again_original.cached_steps
+    image, image_original = load_image(again.archive), load_image(again_original.archive)
+    assert compare_images(image_original, image) == []
+    assert flatten(image)["/home/node/app/dist/index.js"].size == len('console.log("edited")\n')
+
+
+# A deps-first rewrite gone wrong, made by hand from the sample's Dockerfile.fixed: (sample, text replaced, by,
+# the message of the failed build, or None when the build succeeds and the harness must report differences).
+WRONG_REWRITES: dict[str, tuple[str, str, str, str | None]] = {
+    "npm-manifest-copy-dropped": (
+        "deps-npm", "COPY --chown=node:node package.json package-lock.json ./\n", "",
+        "npm stub: could not read package.json in /home/node/app"),
+    "poetry-lock-in-another-directory": (
+        "deps-poetry", "COPY pyproject.toml poetry.lock ./\n", "COPY pyproject.toml ./\nCOPY poetry.lock ./svc/\n",
+        "poetry stub: poetry.lock not found in /srv"),
+    "uv-lock-in-another-directory": (
+        "deps-uv", "COPY pyproject.toml uv.lock ./\n", "COPY pyproject.toml ./\nCOPY uv.lock /\n",
+        "uv stub: uv.lock not found in /app"),
+    "pip-nested-requirements-in-the-wrong-directory": (
+        "deps-pip-requirements", "COPY requirements/base.txt ./requirements/\n", "COPY requirements/base.txt ./\n",
+        "Could not open requirements file: ./requirements/base.txt"),
+    "poetry-project-installed-before-its-sources": (
+        "deps-poetry", "--no-interaction --no-root\n", "--no-interaction\n",
+        "poetry stub: project svc: no src/svc, svc or svc.py in /srv"),
+    # The install works from a side directory, so the build succeeds: only the comparison can tell.
+    "npm-manifests-in-a-side-directory": (
+        "deps-npm", "package-lock.json ./\nRUN npm ci --omit=dev\n",
+        "package-lock.json /tmp/deps/\nRUN cd /tmp/deps && npm ci --omit=dev\n", None),
+}
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("case", sorted(WRONG_REWRITES))
+def test_harness_catches_a_wrong_deps_first_rewrite(builder, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+    from refactor.build import BuildError
+    from refactor.verify import verify
+
+    name, old, new, error = WRONG_REWRITES[case]
+    sample = _sample_copy(tmp_path, name)
+    fixed = (sample / "Dockerfile.fixed").read_text()
+    assert fixed.count(old) == 1
+    (sample / "Dockerfile.wrong").write_text(fixed.replace(old, new))
+    if error is not None:
+        with pytest.raises(BuildError) as caught:
+            builder.build(sample / "Dockerfile.wrong", sample)
+        assert error in caught.value.log
+        return
+    result = verify(sample / "Dockerfile", sample / "Dockerfile.wrong", sample, builder)
+    missing = {d.path for d in result.differences if d.field == "missing"}
+    assert "/home/node/app/node_modules/express/package.json" in missing, [d.text for d in result.differences]
+    assert "/tmp/deps/node_modules/express/package.json" in missing
