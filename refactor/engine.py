@@ -16,7 +16,7 @@ from refactor.shell import Script, analyse, shebang_ok
 
 MAX_ROUNDS = 8
 _SUPPRESS = re.compile(r"#\s*dockerfix:\s*ignore=([\w,\- ]+)")
-_SUPPRESS_FILE = re.compile(r"#\s*dockerfix:\s*ignore-file\b")
+_SUPPRESS_FILE = re.compile(r"#[ \t]*dockerfix:[ \t]*ignore-file\b")  # within one line
 _POSIX_SHELLS = ("/bin/sh", "/bin/bash", "/bin/ash", "/bin/dash", "sh", "bash")
 
 
@@ -159,7 +159,7 @@ def analyse_text(text: str, path: Path | None = None, context: Path | None = Non
 
 
 def find(analysis: Analysis, selected: Sequence[str]) -> list[Finding]:
-    if any(_SUPPRESS_FILE.search(analysis.df.text[ln.start : ln.end]) for ln in analysis.df.lines if "#" in analysis.df.text[ln.start : ln.end]):
+    if _SUPPRESS_FILE.search(analysis.df.text):
         return []
     suppressed = _suppressions(analysis.df)
     out: list[Finding] = []
@@ -224,13 +224,9 @@ def run(
 
 def select(select_: Iterable[str] | None, ignore: Iterable[str] | None) -> list[str]:
     known = transforms.names()
-    chosen = list(select_) if select_ else [n for n in known if getattr(_default_on(), "get")(n, True)]
+    # Transforms whose fixes are unsafe by nature (SAFE = False) are opt-in: they run only when selected by name.
+    chosen = list(select_) if select_ else [n for n in known if transforms.load(n).SAFE]
     for n in list(chosen) + list(ignore or ()):
         if n not in known:
             raise DockerfixError(f"unknown transform {n!r} (known: {', '.join(known)})")
     return [n for n in chosen if n not in set(ignore or ())]
-
-
-def _default_on() -> dict[str, bool]:
-    # Opt-in transforms (unsafe by nature) run only when selected by name.
-    return {"pip-cache-mount": False}

@@ -1,8 +1,8 @@
 """The transforms, one module each, registered by name.
 
 A module `transforms/chown_layer.py` is the transform `chown-layer`. It must define `NAME`, `SUMMARY`,
-`SAFE` (whether its fixes are safe by default) and `check(analysis) -> Iterable[Finding]`; its module
-docstring is what `dockerfix explain NAME` prints. Modules are imported only when selected, so a
+`SAFE` (whether its fixes are safe; an unsafe transform runs only when selected by name) and
+`check(analysis) -> Iterable[Finding]`; its module docstring is what `dockerfix explain NAME` prints. Modules are imported only when selected, so a
 transform's heavy dependencies (libcst) cost nothing to runs that do not use it.
 """
 
