@@ -244,12 +244,7 @@ class BuildahBuilder:
             tar.unlink(missing_ok=True)
 
     def check(self) -> None:
-        self.ensure_base()
-        probe = self.workdir / "tmp" / "probe"
-        probe.mkdir(exist_ok=True)
-        (probe / "Dockerfile").write_text(f"FROM {BASE_IMAGE}\nRUN true\n")
-        result = self.build(probe / "Dockerfile", probe, cache=False)
-        result.archive.unlink(missing_ok=True)
+        _probe(self, self.workdir / "tmp" / "probe")
 
     def build(
         self,
@@ -267,10 +262,7 @@ class BuildahBuilder:
         out = out or self.workdir / "out" / f"build-{self._serial}.tar"
         argv = ["bud", "--layers", "--isolation", "chroot", "--format", "docker",
                 "--signature-policy", str(self.policy), "-f", str(dockerfile), "-t", tag]
-        if not cache:
-            argv.append("--no-cache")
-        for key, value in (build_args or {}).items():
-            argv += ["--build-arg", f"{key}={value}"]
+        argv += _build_flags(cache, build_args)
         started = time.monotonic()
         proc = self.run(*argv, str(context), timeout=timeout)
         if proc.returncode != 0:
@@ -282,6 +274,22 @@ class BuildahBuilder:
         self.run("rm", "--all")
         self.run("rmi", "--all", "--force")
         _remove_tree(self.workdir)
+
+
+def _build_flags(cache: bool, build_args: Mapping[str, str] | None) -> list[str]:
+    """The options docker build and buildah bud share."""
+    flags = [] if cache else ["--no-cache"]
+    for key, value in (build_args or {}).items():
+        flags += ["--build-arg", f"{key}={value}"]
+    return flags
+
+
+def _probe(builder: Builder, directory: Path) -> None:
+    """One tiny build on the test base: raises BuildError when builds cannot run here."""
+    builder.ensure_base()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Dockerfile").write_text(f"FROM {BASE_IMAGE}\nRUN true\n")
+    builder.build(directory / "Dockerfile", directory, cache=False).archive.unlink(missing_ok=True)
 
 
 def _ensure_base_if_used(builder: Builder, dockerfile: Path) -> None:
@@ -355,11 +363,7 @@ class DockerBuilder:
         return self._base
 
     def check(self) -> None:
-        self.ensure_base()
-        probe = self.workdir / "probe"
-        probe.mkdir(parents=True, exist_ok=True)
-        (probe / "Dockerfile").write_text(f"FROM {BASE_IMAGE}\nRUN true\n")
-        self.build(probe / "Dockerfile", probe).archive.unlink(missing_ok=True)
+        _probe(self, self.workdir / "probe")
 
     def build(
         self,
@@ -378,10 +382,7 @@ class DockerBuilder:
         tag = f"localhost/dockerfix-build-{suffix}-{self._serial}"
         out = out or self.workdir / "out" / f"build-{self._serial}.tar"
         argv = ["build", "--progress=plain", "-f", str(dockerfile), "-t", tag]
-        if not cache:
-            argv.append("--no-cache")
-        for key, value in (build_args or {}).items():
-            argv += ["--build-arg", f"{key}={value}"]
+        argv += _build_flags(cache, build_args)
         started = time.monotonic()
         proc = self.run(*argv, str(context), timeout=timeout)
         if proc.returncode != 0:
