@@ -1029,11 +1029,7 @@ def uv_is_package(text: str) -> bool:
         for s in src if isinstance(src, list) else [src]:
             if isinstance(s, dict) and ("path" in s or s.get("workspace") or s.get("editable")):
                 raise Unsupported(f"the source of {name} is a local path or workspace member, which needs the source")
-    local = _local_pep508(_project_tables(data))
-    if local:
-        raise Unsupported(f"the dependency {local!r} is a local path, which needs the source")
-    package = uv.get("package")
-    return bool(package) if package is not None else "build-system" in data
+    return _is_package(data, _project_tables(data), uv.get("package"))
 
 
 def pdm_is_package(text: str) -> bool:
@@ -1042,11 +1038,15 @@ def pdm_is_package(text: str) -> bool:
     specs = _project_tables(data)
     for group in (pdm.get("dev-dependencies", {}) or {}).values():
         specs.extend(group or [])
+    return _is_package(data, specs, pdm.get("distribution"))
+
+
+def _is_package(data: dict[str, Any], specs: list[Any], setting: object) -> bool:
+    """uv and pdm: the tool's own setting decides, else a build system makes the project a package."""
     local = _local_pep508(specs)
     if local:
         raise Unsupported(f"the dependency {local!r} is a local path, which needs the source")
-    dist = pdm.get("distribution")
-    return bool(dist) if dist is not None else "build-system" in data
+    return bool(setting) if setting is not None else "build-system" in data
 
 
 def check_pipfile(text: str) -> None:
