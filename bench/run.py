@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--no-hadolint", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
-    dockerfix = [sys.executable, "-m", "refactor.cli"]
+    dockerfix = [sys.executable, "-m", "dockerfix.refactor.cli.main"]
     if shutil.which("dockerfix"):
         dockerfix = [shutil.which("dockerfix")]  # type: ignore[list-item]
     with tempfile.TemporaryDirectory() as tmp:

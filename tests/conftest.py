@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from refactor.build import Builder, BuildError, BuildResult, find_builder
-from refactor.image import Image, load_image
+from dockerfix.refactor.images.build import Builder, BuildError, BuildResult, find_builder
+from dockerfix.refactor.images.image import Image, load_image
 
 INSTALL_HINT = "apt-get install -y buildah busybox-static"
 

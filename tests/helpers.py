@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import transforms
-from refactor.engine import run
+from dockerfix import transforms
+from dockerfix.refactor.engine import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

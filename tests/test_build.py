@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from refactor.baseimage import PASSWD, build_rootfs
-from refactor.build import Builder, BuildError, parse_buildah_steps, parse_buildkit_steps
-from refactor.image import FileRecord, compare_images, flatten, load_image
+from dockerfix.refactor.images.baseimage import PASSWD, build_rootfs
+from dockerfix.refactor.images.build import Builder, BuildError, parse_buildah_steps, parse_buildkit_steps
+from dockerfix.refactor.images.image import FileRecord, compare_images, flatten, load_image
 
 if TYPE_CHECKING:
     from tests.conftest import ContextBuilds

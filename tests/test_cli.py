@@ -19,7 +19,7 @@ CLEAN = "FROM b\nCOPY --chown=1000:1000 a /data/a\n"
 def dockerfix(*args: str, cwd: Path, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
     data = stdin.encode() if isinstance(stdin, str) else stdin
     proc = subprocess.run(
-        [sys.executable, "-m", "refactor.cli", *args], cwd=cwd, input=data, capture_output=True, timeout=120,
+        [sys.executable, "-m", "dockerfix.refactor.cli.main", *args], cwd=cwd, input=data, capture_output=True, timeout=120,
         env={**os.environ, "COLUMNS": "200"},
     )
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"),
@@ -177,7 +177,7 @@ def test_pr_body_and_summary(repo: Path) -> None:
 def test_pre_commit_hooks_match_discovery() -> None:
     import re
 
-    from refactor.discover import is_dockerfile
+    from dockerfix.refactor.cli.discover import is_dockerfile
 
     from .helpers import ROOT
 

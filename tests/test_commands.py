@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import transforms
-from refactor import batch, files
-from refactor.batch import Options, process_file, process_many
-from refactor.errors import DockerfixError
+from dockerfix import transforms
+from dockerfix.refactor.cli import batch
+from dockerfix.refactor.cli import files
+from dockerfix.refactor.cli.batch import Options, process_file, process_many
+from dockerfix.refactor.errors import DockerfixError
 
 from .helpers import SAMPLES
 from .test_cli import BEFORE, dockerfix
@@ -64,7 +65,7 @@ def test_layers_command_text_and_errors(builder, tmp_path: Path) -> None:  # typ
 
 
 def test_one_failing_file_does_not_stop_a_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import refactor.engine as engine
+    import dockerfix.refactor.engine as engine
 
     for name in ("a", "boom", "c"):
         (tmp_path / f"{name}.Dockerfile").write_text(BEFORE)

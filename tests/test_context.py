@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from refactor import context
-from refactor.context import ContextError, CopyMap, Source, copy_map, is_remote, read_ignore
-from refactor.errors import DockerfixError
+from dockerfix.refactor.context import buildcontext as context
+from dockerfix.refactor.context.buildcontext import ContextError, CopyMap, Source, copy_map, is_remote, read_ignore
+from dockerfix.refactor.errors import DockerfixError
 
 
 def make(root: Path, files: dict[str, str | bytes]) -> Path:

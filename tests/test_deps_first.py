@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from refactor import context, pydeps
-from refactor.engine import run
+from dockerfix.refactor.context import buildcontext as context
+from dockerfix.refactor.context import pydeps
+from dockerfix.refactor.engine import run
 
 NAME = ["deps-first"]
 
@@ -944,7 +945,7 @@ def test_pip_project_sample_unsafe_fix() -> None:
 def test_pip_sample_builds_the_same_image_and_keeps_the_install_cached(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from refactor.image import compare_images, load_image
+    from dockerfix.refactor.images.image import compare_images, load_image
 
     sample = tmp_path / "ctx"
     shutil.copytree(SAMPLES / "deps-pip-requirements", sample)
@@ -979,7 +980,7 @@ def _sample_copy(tmp_path: Path, name: str) -> Path:
 
 @pytest.mark.build
 def test_npm_sample_keeps_npm_ci_cached_after_a_source_edit(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from refactor.image import compare_images, flatten, load_image
+    from dockerfix.refactor.images.image import compare_images, flatten, load_image
 
     sample = _sample_copy(tmp_path, "deps-npm")
     builder.build(sample / "Dockerfile", sample, cache=True)
@@ -1024,8 +1025,8 @@ WRONG_REWRITES: dict[str, tuple[str, str, str, str | None]] = {
 @pytest.mark.build
 @pytest.mark.parametrize("case", sorted(WRONG_REWRITES))
 def test_harness_catches_a_wrong_deps_first_rewrite(builder, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
-    from refactor.build import BuildError
-    from refactor.verify import verify
+    from dockerfix.refactor.images.build import BuildError
+    from dockerfix.refactor.images.verify import verify
 
     name, old, new, error = WRONG_REWRITES[case]
     sample = _sample_copy(tmp_path, name)

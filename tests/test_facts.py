@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from refactor.facts import accounts_created, copy_args, created_paths
-from refactor.parse import parse
-from refactor.resolve import resolve
-from refactor.shell import analyse
+from dockerfix.refactor.dockerfile.facts import accounts_created, copy_args, created_paths
+from dockerfix.refactor.dockerfile.parse import parse
+from dockerfix.refactor.dockerfile.resolve import resolve
+from dockerfix.refactor.dockerfile.shell import analyse
 
 ENV = {"D": "/data", "U": None}
 

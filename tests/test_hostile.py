@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import transforms
-from refactor import files
-from refactor.batch import Options, process_file, process_text
-from refactor.errors import DockerfixError
-from refactor.parse import decode, parse
+from dockerfix import transforms
+from dockerfix.refactor.cli import files
+from dockerfix.refactor.cli.batch import Options, process_file, process_text
+from dockerfix.refactor.errors import DockerfixError
+from dockerfix.refactor.dockerfile.parse import decode, parse
 
 from .helpers import read, sample_dirs
 from .test_cli import BEFORE, dockerfix

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from refactor.image import (
+from dockerfix.refactor.images.image import (
     ImageError,
     compare_images,
     flatten,
     layer_stats,
     load_image,
 )
-from refactor.verify import layers_report, render_layers, verify
+from dockerfix.refactor.images.verify import layers_report, render_layers, verify
 
 # ------------------------------------------------------------------------------------- synthetic archives
 

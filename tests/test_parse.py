@@ -4,12 +4,12 @@ import itertools
 
 import pytest
 
-from refactor.errors import DockerfixError
-from refactor.parse import parse
+from dockerfix.refactor.errors import DockerfixError
+from dockerfix.refactor.dockerfile.parse import parse
 
 from .helpers import read, sample_dirs
 
-# Parser edge cases written from BuildKit's rules (shared/docker-semantics.md, "Parser rules").
+# Parser edge cases written from BuildKit's rules (docs/builder-semantics.md, "Parser rules").
 EDGE_CASES = {
     "continuation-comment": "FROM a\nRUN echo a \\\n# comment inside\n  b\n",
     "continuation-empty-line": "FROM a\nRUN echo a \\\n\n  b\n",

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from refactor.engine import analyse_text, find, run, select
+from dockerfix.refactor.dockerfile.analysis import analyse_text
+from dockerfix.refactor.engine import find, run, select
 
 NAME = ["pip-cache-mount"]
 SYNTAX = "# syntax=docker/dockerfile:1\n"

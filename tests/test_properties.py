@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-import transforms
+from dockerfix import transforms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from refactor.batch import Options, process_text
-from refactor.engine import run
-from refactor.errors import DockerfixError
-from refactor.parse import decode, parse
+from dockerfix.refactor.cli.batch import Options, process_text
+from dockerfix.refactor.engine import run
+from dockerfix.refactor.errors import DockerfixError
+from dockerfix.refactor.dockerfile.parse import decode, parse
 
 ALL = transforms.names()
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

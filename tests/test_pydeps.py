@@ -11,8 +11,8 @@ import posixpath
 
 import pytest
 
-from refactor import pydeps
-from refactor.pydeps import Unsupported, is_local, logical_lines, pip_call, split_extras
+from dockerfix.refactor.context import pydeps
+from dockerfix.refactor.context.pydeps import Unsupported, is_local, logical_lines, pip_call, split_extras
 
 # --------------------------------------------------------------------------------------------- pip calls
 

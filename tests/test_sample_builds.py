@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import transforms
-from refactor.engine import run
-from refactor.image import load_image
-from refactor.verify import verify
+from dockerfix import transforms
+from dockerfix.refactor.engine import run
+from dockerfix.refactor.images.image import load_image
+from dockerfix.refactor.images.verify import verify
 
 from .helpers import read, sample_dirs
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.build
 
 
 def _buildable(sample: Path) -> bool:
-    # buildah 1.28 cannot build heredocs (shared/docker-semantics.md): those samples are checked statically.
+    # buildah 1.28 cannot build heredocs (docs/builder-semantics.md): those samples are checked statically.
     text = read(sample / "Dockerfile")
     return (sample / "Dockerfile.fixed").exists() and "<<" not in text and "localhost/dockerfix-base" in text
 
@@ -98,7 +98,7 @@ def test_harness_catches_a_wrong_group(builder, tmp_path: Path) -> None:  # type
 def test_layers_of_a_built_sample(builder) -> None:  # type: ignore[no-untyped-def]
     sample = next(p for p in BUILDABLE if p.name == "crab-data")
     built = builder.build(sample / "Dockerfile", sample, cache=False)
-    from refactor.image import layer_stats
+    from dockerfix.refactor.images.image import layer_stats
 
     stats = layer_stats(load_image(built.archive))
     # The chown layer stores the 450 kB under /data a second time.
@@ -118,7 +118,7 @@ def test_layers_command_agrees_with_dive(builder, tmp_path: Path) -> None:  # ty
     dive = _need_dive()
     sample = next(p for p in BUILDABLE if p.name == "crab-data")
     archive = builder.build(sample / "Dockerfile", sample, cache=False).archive
-    ours = json.loads(subprocess.run([sys.executable, "-m", "refactor.cli", "layers", "--format", "json", str(archive)],
+    ours = json.loads(subprocess.run([sys.executable, "-m", "dockerfix.refactor.cli.main", "layers", "--format", "json", str(archive)],
                                      check=True, capture_output=True, text=True).stdout)
     out = tmp_path / "dive.json"
     subprocess.run([dive, "--source", "docker-archive", str(archive), "--ci", "--json", str(out)], check=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from refactor.parse import parse
-from refactor.resolve import UNKNOWN, is_under, join, resolve
-from refactor.words import Unknown, expand, split_words
+from dockerfix.refactor.dockerfile.parse import parse
+from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join, resolve
+from dockerfix.refactor.dockerfile.words import Unknown, expand, split_words
 
 ENV = {"A": "a", "EMPTY": "", "P": "/data", "U": None}
 

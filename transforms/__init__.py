@@ -4,6 +4,9 @@ A module `transforms/chown_layer.py` is the transform `chown-layer`. It must def
 `SAFE` (whether its fixes are safe; an unsafe transform runs only when selected by name) and
 `check(analysis) -> Iterable[Finding]`; its module docstring is what `dockerfix explain NAME` prints. Modules are imported only when selected, so a
 transform's heavy dependencies (libcst) cost nothing to runs that do not use it.
+
+Transforms may import ``dockerfix.refactor.dockerfile``, ``dockerfix.refactor.context`` and ``errors``; never the
+engine, images or CLI.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """chown-layer: a later `RUN chown -R` / `chgrp -R` / `chmod -R` stores every file under its paths again.
 
-Docker behaviour this relies on (see shared/docker-semantics.md, measured with buildah, read in BuildKit):
+Docker behaviour this relies on (docs/builder-semantics.md has each with its source):
 - A layer stores every file a step created or changed, whole; changing only the owner or mode of a
   file from an earlier layer stores it again. A chown inside the step that created the files is free.
 - `COPY --chown=U:G` / `ADD --chown=U:G` write the files with that owner in the same layer. USER does
@@ -45,11 +45,11 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from refactor.engine import Analysis, RunScript
-from refactor.facts import Account, accounts_created, copy_args, created_paths
-from refactor.model import Edit, Finding, Fix
-from refactor.resolve import is_under, join
-from refactor.shell import Command, SWord, value
+from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
+from dockerfix.refactor.dockerfile.facts import Account, accounts_created, copy_args, created_paths
+from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
+from dockerfix.refactor.dockerfile.resolve import is_under, join
+from dockerfix.refactor.dockerfile.shell import Command, SWord, value
 
 NAME = "chown-layer"
 SUMMARY = "move a later `RUN chown -R`/`chmod -R` into COPY --chown and the steps that create the files"
@@ -217,7 +217,7 @@ def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # ty
 
 
 def _user(state) -> str:  # type: ignore[no-untyped-def]
-    from refactor.resolve import UNKNOWN
+    from dockerfix.refactor.dockerfile.resolve import UNKNOWN
 
     return "(a value the Dockerfile does not give)" if state.user == UNKNOWN else str(state.user)
 
@@ -372,7 +372,7 @@ def _estimate(a: Analysis, touched: list[int]) -> tuple[int | None, bool]:
         return None, bool(touched)
     key = "chown-layer:context"
     if key not in a.memo:
-        from refactor import context
+        from dockerfix.refactor.context import buildcontext as context
 
         a.memo[key] = context.load(a.context, a.path)
     ctx = a.memo[key]

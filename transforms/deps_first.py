@@ -64,15 +64,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from refactor import context as ctxmod
-from refactor import nodedeps, pydeps
-from refactor.engine import Analysis, RunScript
-from refactor.facts import copy_args, created_paths
-from refactor.model import Edit, Finding, Fix
-from refactor.parse import Instruction
-from refactor.resolve import State, is_under, join
-from refactor.shell import Command, value
-from refactor.words import split_words
+from dockerfix.refactor.context import buildcontext as ctxmod
+from dockerfix.refactor.context import nodedeps
+from dockerfix.refactor.context import pydeps
+from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
+from dockerfix.refactor.dockerfile.facts import copy_args, created_paths
+from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
+from dockerfix.refactor.dockerfile.parse import Instruction
+from dockerfix.refactor.dockerfile.resolve import State, is_under, join
+from dockerfix.refactor.dockerfile.shell import Command, value
+from dockerfix.refactor.dockerfile.words import split_words
 
 NAME = "deps-first"
 SUMMARY = "copy the dependency manifests and install before `COPY . .`, so source edits keep the install cached"

@@ -25,12 +25,12 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from refactor import pydeps
-from refactor.engine import Analysis
-from refactor.facts import accounts_created
-from refactor.model import Edit, Finding, Fix
-from refactor.resolve import State, join
-from refactor.shell import value
+from dockerfix.refactor.context import pydeps
+from dockerfix.refactor.dockerfile.analysis import Analysis
+from dockerfix.refactor.dockerfile.facts import accounts_created
+from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
+from dockerfix.refactor.dockerfile.resolve import State, join
+from dockerfix.refactor.dockerfile.shell import value
 
 NAME = "pip-cache-mount"
 SUMMARY = "add a BuildKit cache mount for pip's cache to `pip install` steps (opt-in, unsafe)"

@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from refactor.build import Builder, BuildResult
-from refactor.report import human_bytes
-from refactor.image import Difference, Image, LayerStats, compare_images, layer_stats, load_image
+from dockerfix.refactor.images.build import Builder, BuildResult
+from dockerfix.refactor.units import human_bytes
+from dockerfix.refactor.images.image import Difference, Image, LayerStats, compare_images, layer_stats, load_image
 
 # Longest created_by shown in a table cell; the JSON report keeps it whole.
 _COMMAND_WIDTH = 70

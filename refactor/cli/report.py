@@ -7,8 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from refactor import __version__ as VERSION
-from refactor.batch import FileResult
+from dockerfix.refactor import __version__ as VERSION
+from dockerfix.refactor.cli.batch import FileResult
+from dockerfix.refactor.units import human_bytes
 
 
 def to_json(results: Sequence[FileResult]) -> str:
@@ -44,7 +45,7 @@ def summary(results: Sequence[FileResult]) -> dict[str, Any]:
 
 
 def to_sarif(results: Sequence[FileResult]) -> str:
-    import transforms
+    from dockerfix import transforms
 
     rules = []
     for name in transforms.names():
@@ -102,18 +103,9 @@ def to_github(results: Sequence[FileResult]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
-
-
 def pr_body(results: Sequence[FileResult], checked: str | None = None) -> str:
     """A Markdown description a reviewer can paste unchanged."""
-    import transforms
+    from dockerfix import transforms
 
     s = summary(results)
     changed = [r for r in results if r.changed]

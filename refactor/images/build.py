@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from refactor.baseimage import BASE_IMAGE, PATH_ENV, Rootfs, build_rootfs
+from dockerfix.refactor.images.baseimage import BASE_IMAGE, PATH_ENV, Rootfs, build_rootfs
 
 LOG_TAIL_LINES = 40
 DEFAULT_TIMEOUT = 900.0

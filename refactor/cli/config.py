@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refactor.errors import DockerfixError
+from dockerfix.refactor.errors import DockerfixError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from refactor.words import Unknown, expand
+from dockerfix.refactor.dockerfile.words import Unknown, expand
 
 POSIX_SHEBANGS = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env sh", "#!/usr/bin/env bash", "#!/bin/ash", "#!/bin/dash")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from refactor.errors import DockerfixError
+from dockerfix.refactor.errors import DockerfixError
 
 POOL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
 
@@ -72,7 +72,7 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 
 def process_text(text: str, name: str, opts: Options, path: Path | None = None) -> tuple[FileResult, str]:
-    from refactor.engine import run
+    from dockerfix.refactor.engine import run
 
     context = Path(opts.context) if opts.context else None
     result = run(text, opts.selected, opts.unsafe, path=path, context=context, name=name)
@@ -86,7 +86,7 @@ def process_text(text: str, name: str, opts: Options, path: Path | None = None) 
 
 
 def process_file(path_str: str, opts: Options) -> FileResult:
-    from refactor import files
+    from dockerfix.refactor.cli import files
 
     path = Path(path_str)
     name = display(path)

@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from refactor.errors import DockerfixError
-from refactor.parse import decode
+from dockerfix.refactor.errors import DockerfixError
+from dockerfix.refactor.dockerfile.parse import decode
 
 MAX_BYTES = 64 * 1024 * 1024
 

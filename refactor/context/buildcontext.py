@@ -18,8 +18,8 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from refactor.errors import DockerfixError
-from refactor.resolve import is_under, normalize
+from dockerfix.refactor.errors import DockerfixError
+from dockerfix.refactor.dockerfile.resolve import is_under, normalize
 
 if TYPE_CHECKING:
     import pathspec

@@ -16,8 +16,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from refactor.errors import DockerfixError
-from refactor.words import Word, split_words
+from dockerfix.refactor.errors import DockerfixError
+from dockerfix.refactor.dockerfile.words import Word, split_words
 
 BOM = "\ufeff"
 KNOWN_DIRECTIVES = ("syntax", "escape", "check")

@@ -10,10 +10,10 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from refactor.parse import Instruction
-from refactor.resolve import State, join
-from refactor.shell import Command, SWord, value
-from refactor.words import split_words
+from dockerfix.refactor.dockerfile.parse import Instruction
+from dockerfix.refactor.dockerfile.resolve import State, join
+from dockerfix.refactor.dockerfile.shell import Command, SWord, value
+from dockerfix.refactor.dockerfile.words import split_words
 
 
 @dataclass

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from refactor.pydeps import Reader, Unsupported
+from dockerfix.refactor.context.pydeps import Reader, Unsupported
 
 _NPM_INSTALL = frozenset("install i in ins inst insta instal isnt isnta isntal isntall add".split())
 _NPM_CI = frozenset("ci clean-install ic install-clean isntall-clean".split())

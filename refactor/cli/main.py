@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-from refactor import __version__ as VERSION
+from dockerfix.refactor import __version__ as VERSION
 
 
 def main() -> None:
@@ -111,7 +111,7 @@ def _build_app():  # type: ignore[no-untyped-def]
         name: Annotated[Optional[str], typer.Argument(help="A transform name; omit to list them all.")] = None,
     ) -> None:
         """Say what a transform does, the Docker behaviour it relies on, and when it refuses."""
-        import transforms
+        from dockerfix import transforms
 
         if name is None:
             for n in transforms.names():
@@ -135,7 +135,7 @@ def _build_app():  # type: ignore[no-untyped-def]
         format: Fmt = Format.text,
     ) -> None:
         """Build the original and the fixed Dockerfile and compare both images path by path."""
-        from refactor.verify_cmd import verify_command
+        from dockerfix.refactor.cli.verify_cmd import verify_command
 
         raise typer.Exit(verify_command(dockerfile, context, builder.value if builder else None,
                                         bool(unsafe_fixes), format.value))
@@ -146,7 +146,7 @@ def _build_app():  # type: ignore[no-untyped-def]
         format: Fmt = Format.text,
     ) -> None:
         """Per-layer bytes, files stored more than once, and efficiency of an image archive."""
-        from refactor.verify_cmd import layers_command
+        from dockerfix.refactor.cli.verify_cmd import layers_command
 
         raise typer.Exit(layers_command(archive, format.value))
 
@@ -154,9 +154,12 @@ def _build_app():  # type: ignore[no-untyped-def]
 
 
 def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, pr_body, mode, preview):  # type: ignore[no-untyped-def]
-    from refactor import batch, config, engine, report
-    from refactor.discover import discover
-    from refactor.errors import DockerfixError
+    from dockerfix.refactor.cli import batch
+    from dockerfix.refactor.cli import config
+    from dockerfix.refactor import engine
+    from dockerfix.refactor.cli import report
+    from dockerfix.refactor.cli.discover import discover
+    from dockerfix.refactor.errors import DockerfixError
 
     err = _console(stderr=True)
     try:
@@ -173,7 +176,7 @@ def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, 
     if paths == ["-"]:
         text = sys.stdin.buffer.read()
         try:
-            from refactor.parse import decode
+            from dockerfix.refactor.dockerfile.parse import decode
 
             fr, output = batch.process_text(decode(text), "-", opts)
         except DockerfixError as exc:
@@ -229,7 +232,7 @@ def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
 
 
 def _run_batch(files, opts, show_progress, err):  # type: ignore[no-untyped-def]
-    from refactor import batch
+    from dockerfix.refactor.cli import batch
 
     if not show_progress:
         return list(batch.process_many(files, opts))
@@ -251,7 +254,7 @@ def _text(results, out, err, mode, preview):  # type: ignore[no-untyped-def]
     from rich.markup import escape
     from rich.syntax import Syntax
 
-    from refactor.report import human_bytes
+    from dockerfix.refactor.units import human_bytes
 
     for r in results:
         if r.error:
@@ -273,7 +276,8 @@ def _text(results, out, err, mode, preview):  # type: ignore[no-untyped-def]
 
 
 def _summary(results, err, mode):  # type: ignore[no-untyped-def]
-    from refactor.report import human_bytes, summary
+    from dockerfix.refactor.cli.report import summary
+    from dockerfix.refactor.units import human_bytes
 
     s = summary(results)
     verb = {"check": "would change", "diff": "would change", "fix": "changed"}[mode]

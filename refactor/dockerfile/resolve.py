@@ -13,8 +13,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field, replace
 
-from refactor.parse import Dockerfile, Instruction
-from refactor.words import Unknown, expand, split_words
+from dockerfix.refactor.dockerfile.parse import Dockerfile, Instruction
+from dockerfix.refactor.dockerfile.words import Unknown, expand, split_words
 
 
 UNKNOWN = "\x00unknown"  # a USER whose value the Dockerfile does not give

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from refactor.errors import DockerfixError
+from dockerfix.refactor.errors import DockerfixError
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -17,10 +17,10 @@ def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
 
 
 def verify_command(dockerfile: Path, context: Path | None, builder_name: str | None, unsafe: bool, fmt: str) -> int:
-    from refactor import files
-    from refactor.build import BuildError, find_builder
-    from refactor.engine import run, select
-    from refactor.verify import render_verify, verify, verify_report
+    from dockerfix.refactor.cli import files
+    from dockerfix.refactor.images.build import BuildError, find_builder
+    from dockerfix.refactor.engine import run, select
+    from dockerfix.refactor.images.verify import render_verify, verify, verify_report
 
     err = _console(stderr=True)
     try:
@@ -58,8 +58,8 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
 
 
 def layers_command(archive: Path, fmt: str) -> int:
-    from refactor.image import ImageError, layer_stats, load_image
-    from refactor.verify import layers_report, render_layers
+    from dockerfix.refactor.images.image import ImageError, layer_stats, load_image
+    from dockerfix.refactor.images.verify import layers_report, render_layers
 
     try:
         image = load_image(archive)
