@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dockerfix import transforms
 from dockerfix.refactor.dockerfile.analysis import Analysis, analyse_text
+from dockerfix.refactor.dockerfile.basefacts import BaseTable
 from dockerfix.refactor.dockerfile.model import Finding, apply_edits
 from dockerfix.refactor.dockerfile.parse import Dockerfile
 from dockerfix.refactor.errors import DockerfixError
@@ -64,9 +65,13 @@ def run(
     path: Path | None = None,
     context: Path | None = None,
     name: str = "-",
+    bases: BaseTable | None = None,
 ) -> Result:
-    """Find and apply fixes until a fixed point; the output parses and is stable."""
-    analysis = analyse_text(text, path, context)
+    """Find and apply fixes until a fixed point; the output parses and is stable.
+
+    ``bases`` holds what was read of external base images (see ``dockerfile.basefacts``); without it every base
+    image fact is unknown or comes from the documented defaults."""
+    analysis = analyse_text(text, path, context, bases)
     findings = find(analysis, selected)
     applied: list[Finding] = []
     current = text
@@ -88,7 +93,7 @@ def run(
             break
         applied.extend(chosen)
         current = nxt
-        pending = find(analyse_text(current, path, context), selected)
+        pending = find(analyse_text(current, path, context, bases), selected)
     else:
         raise DockerfixError("fixes did not reach a fixed point (internal error; please report)")
     # Every output has been parsed and analysed again by the last round: it parses and nothing is left to fix.

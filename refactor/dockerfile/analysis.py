@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockerfix.refactor.dockerfile.basefacts import BaseFacts, BaseTable, scratch, unknown
 from dockerfix.refactor.errors import DockerfixError
 from dockerfix.refactor.dockerfile.parse import Dockerfile, Instruction, KEYWORDS, parse
 from dockerfix.refactor.dockerfile.resolve import Resolved, State, resolve, step
@@ -38,6 +39,20 @@ class Analysis:
     context: Path | None = None  # the build context, for transforms that read it
     _scripts: dict[int, RunScript | None] = field(default_factory=dict)
     memo: dict[object, object] = field(default_factory=dict)  # per-analysis caches of the transforms
+    bases: BaseTable = field(default_factory=dict)  # facts about external base images, by reference
+
+    def base(self, index: int) -> BaseFacts | None:
+        """Facts about the external image the stage of instruction `index` is built on (through its parent
+        stages); None before the first FROM. Unknown facts are None in the result, never guessed."""
+        stage = self.resolved.stage_of(index)
+        while stage is not None and stage.parent is not None:
+            stage = self.resolved.stages[stage.parent]
+        if stage is None:
+            return None
+        ref = stage.base or ""
+        if ref.lower() == "scratch":
+            return scratch()
+        return self.bases.get(ref) or unknown(ref)
 
     @property
     def instructions(self) -> list[Instruction]:
@@ -127,7 +142,9 @@ class Analysis:
         return RunScript(script=script, to_raw=to_raw, heredoc=True, append_at=doc.terminator_start, source=text)
 
 
-def analyse_text(text: str, path: Path | None = None, context: Path | None = None) -> Analysis:
+def analyse_text(
+    text: str, path: Path | None = None, context: Path | None = None, bases: BaseTable | None = None
+) -> Analysis:
     df = parse(text)
     for ins in df.instructions:
         if ins.keyword not in KEYWORDS:
@@ -137,4 +154,4 @@ def analyse_text(text: str, path: Path | None = None, context: Path | None = Non
                 raise DockerfixError("SHELL needs a JSON array of strings", ins.line)
     if path is not None and context is None:
         context = path.parent
-    return Analysis(df, resolve(df), path, context)
+    return Analysis(df, resolve(df), path, context, bases=dict(bases or {}))
