@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import tarfile
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from dockerfix.refactor.images.pystubs import LOCKED, PIP, PYTHON
 from dockerfix.refactor.images.stubs import ACCOUNTS, GIT, NPM
 
 BASE_IMAGE = "localhost/dockerfix-base"
-BUSYBOX = Path("/bin/busybox")
+# A static busybox (Debian: busybox-static); DOCKERFIX_BUSYBOX names another one.
+BUSYBOX = Path(os.environ.get("DOCKERFIX_BUSYBOX") or "/bin/busybox")
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 PASSWD = """\

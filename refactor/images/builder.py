@@ -210,7 +210,7 @@ def parse_buildkit_steps(log: str) -> tuple[Step, ...]:
 
 # Lines a builder prints when a FROM image is neither local nor pullable (buildah 1.28, BuildKit 0.13 in Docker 26).
 _MISSING_BASE = re.compile(
-    r"failed to resolve source metadata for (\S+?):|pull access denied for ([^,\s]+)|"
+    r"failed to resolve source metadata for (\S+): |pull access denied for ([^,\s]+)|"
     r"creating build container: .*?(?:initializing source|reading manifest|pinging container registry)"
     r" (?:docker://)?(\S+?)[:\s]|repository (\S+) not found|"
     r"(?:Error: )?(?:creating build container: )?(\S+): image not known"
