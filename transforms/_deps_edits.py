@@ -60,7 +60,7 @@ def _raw_ops(rs: RunScript, ops: list[tuple[int, int, str]]) -> list[tuple[int, 
 
 
 def make_edits(
-    name: str, plan: Plan, up: list[Writer], down: list[Writer], news: list[NewCopy], needed: list[str],
+    transform: str, plan: Plan, up: list[Writer], down: list[Writer], news: list[NewCopy], needed: list[str],
 ) -> Finding:
     a = plan.a
     src = a.df.text
@@ -147,7 +147,7 @@ def make_edits(
     message = (f"`{plan.installs[0].label}` runs after `{_short(a.instructions[b])}` (line {a.instructions[b].line}), "
                f"so every source change reinstalls the dependencies; copies {files} first and installs before the "
                "whole COPY")
-    return Finding(name, ins.line, message, Fix(edits, not unsafe), details)
+    return Finding(transform, ins.line, message, Fix(edits, not unsafe), details)
 
 
 def _short(ins: Instruction) -> str:
