@@ -20,6 +20,7 @@ DIR = "dir"
 FILE = "file"
 MISSING = "missing"
 SYMLINK = "symlink"  # PathInfo.target holds the link target
+OTHER = "other"  # a device node, a FIFO or a dangling hard link: exists, but is neither a file nor a directory
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Account:
 
 @dataclass(frozen=True)
 class PathInfo:
-    kind: str  # DIR, FILE, MISSING or SYMLINK
+    kind: str  # DIR, FILE, MISSING, SYMLINK or OTHER
     target: str | None = None  # for SYMLINK
     uid: int | None = None
     gid: int | None = None
