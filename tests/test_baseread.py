@@ -376,11 +376,10 @@ def docker_daemon() -> Iterator[dict[str, str]]:
     started = subprocess.run(["bash", str(script), "start", directory], capture_output=True, text=True, check=False)
     if started.returncode != 0:
         pytest.skip(f"the private Docker daemon did not start: {started.stderr[-300:]}")
-    env = {}
-    for line in started.stdout.splitlines():
-        if line.startswith("export ") and "=" in line:
-            key, _, value = line[len("export "):].partition("=")
-            env[key] = value.strip("'\"")
+    names = ("DOCKER_HOST", "PATH", "DOCKER_CONFIG")
+    shown = subprocess.run(["bash", "-c", 'eval "$1"; for n in ' + " ".join(names) + '; do printf "%s\\0" "${!n}"; done',
+                            "_", started.stdout], capture_output=True, text=True, check=True).stdout
+    env = dict(zip(names, shown.split("\0")))
     try:
         yield env
     finally:
