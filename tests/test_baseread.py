@@ -9,11 +9,12 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import tarfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -239,6 +240,27 @@ def test_read_bases_archives_by_reference(tmp_path: Path) -> None:
     assert baselocal.normal_reference("ghcr.io/a/b:2") == "ghcr.io/a/b:2"
 
 
+def test_the_table_travels_to_workers_as_cache_keys(tmp_path: Path) -> None:
+    path = oci_archive(tmp_path / "a.tar", two_layers())
+    table = baselocal.read_bases(["a"], {"a": path}, cache=tmp_path / "c")
+    data = pickle.dumps(table)
+    assert len(data) < 1000  # the key, not the facts
+    baseread._MEMO.clear()  # a fresh worker process
+    back = pickle.loads(data)
+    assert back == table and dataclass_fields(back["a"]) == dataclass_fields(table["a"])
+    assert (back["a"].image, back["a"].source) == ("a", f"archive {path}")
+    # where no cache can be written the facts travel as they are
+    (tmp_path / "file").write_text("")
+    pinned = baselocal.read_bases(["a"], {"a": path}, cache=tmp_path / "file" / "c")
+    baseread._MEMO.clear()
+    assert dataclass_fields(pickle.loads(pickle.dumps(pinned))["a"]) == dataclass_fields(table["a"])
+    # a cache file deleted under a worker: the reference is unknown, not an error
+    for f in (tmp_path / "c").glob("*.json"):
+        f.unlink()
+    baseread._MEMO.clear()
+    assert pickle.loads(data)["a"] == bf.unknown("a")
+
+
 @pytest.mark.parametrize("content", [b"", b"not a tar at all" * 100, None])
 def test_an_unreadable_named_archive_is_an_error(tmp_path: Path, content: bytes | None) -> None:
     path = tmp_path / "bad.tar"
@@ -308,7 +330,7 @@ def test_cli_passes_the_facts_to_the_engine(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main._build_app(), ["check", "--base-image", f"example/app:1={archive}", "Dockerfile"])
     assert result.exit_code == 0, result.output
-    assert len(seen) == 1 and isinstance(seen[0], dict) and list(seen[0]) == ["example/app:1"]
+    assert len(seen) == 1 and isinstance(seen[0], Mapping) and list(seen[0]) == ["example/app:1"]
     assert seen[0]["example/app:1"].accounts["svc"].uid == 1001
     seen.clear()
     assert CliRunner().invoke(main._build_app(), ["check", "Dockerfile"]).exit_code == 0

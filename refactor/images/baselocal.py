@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dockerfix.refactor.dockerfile.basefacts import BaseFacts
 from dockerfix.refactor.errors import DockerfixError
-from dockerfix.refactor.images.baseread import BaseReadError, load_cached, read_archive
+from dockerfix.refactor.images.baseread import BaseReadError, CachedBases, archive_key, cached, load_cached, read_archive
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 _POLICY = '{"default": [{"type": "insecureAcceptAnything"}]}\n'
@@ -53,8 +53,9 @@ def read_bases(
     buildah: bool = False,
     buildah_store: Sequence[str] = (),
     cache: Path | None = None,
-) -> dict[str, BaseFacts]:
-    """Facts for each reference that could be read, by reference as written.
+) -> CachedBases:
+    """Facts for each reference that could be read, by reference as written (a read-only mapping that pickles
+    as cache keys, for worker processes).
 
     ``archives`` maps a reference (as written after FROM, or its normal form) to a docker-archive or OCI archive;
     ``buildah_store`` holds global buildah options (``--root``, ``--runroot``, ``--storage-driver``) for a store
@@ -64,22 +65,23 @@ def read_bases(
         if not path.exists():
             raise DockerfixError(f"--base-image {ref}={path}: no such file")
     wanted = [r for r in dict.fromkeys(references) if r and r.lower() != "scratch"]
-    out: dict[str, BaseFacts] = {}
+    out = CachedBases({}, cache)
     docker_ok = docker and docker_available()
     buildah_ok = buildah and buildah_available(buildah_store)
     for ref in wanted:
         archive = named.get(normal_reference(ref))
         if archive is not None:
             try:
-                out[ref] = read_archive(archive, ref, cache=cache)
+                key = archive_key(archive)
+                found: tuple[str, BaseFacts] | None = (key, read_archive(archive, ref, cache=cache, key=key))
             except BaseReadError as exc:
                 raise DockerfixError(f"--base-image {ref}: {' '.join(str(exc).split())}") from None
-            continue
-        facts = _from_docker(ref, cache) if docker_ok else None
-        if facts is None and buildah_ok:
-            facts = _from_buildah(ref, buildah_store, cache)
-        if facts is not None:
-            out[ref] = facts
+        else:
+            found = _from_docker(ref, cache) if docker_ok else None
+            if found is None and buildah_ok:
+                found = _from_buildah(ref, buildah_store, cache)
+        if found is not None:
+            out.add(ref, found[0], found[1], cached(found[0], cache))
     return out
 
 
@@ -126,7 +128,7 @@ def _current_context() -> str | None:
     return context if isinstance(context, str) and context not in ("", "default") else None
 
 
-def _from_docker(ref: str, cache: Path | None) -> BaseFacts | None:
+def _from_docker(ref: str, cache: Path | None) -> tuple[str, BaseFacts] | None:
     proc = _run(["docker", "image", "inspect", ref], _INSPECT_TIMEOUT)
     if proc is None or proc.returncode != 0:
         return None
@@ -134,9 +136,9 @@ def _from_docker(ref: str, cache: Path | None) -> BaseFacts | None:
         key = str(json.loads(proc.stdout)[0]["Id"])
     except (ValueError, KeyError, IndexError, TypeError):
         return None
-    cached = load_cached(key, ref, "docker daemon", cache=cache)
-    if cached is not None:
-        return cached
+    hit = load_cached(key, ref, "docker daemon", cache=cache)
+    if hit is not None:
+        return key, hit
     with tempfile.TemporaryDirectory(prefix="dockerfix-base-") as tmp:
         archive = Path(tmp) / "image.tar"
         # save by ID, not by name: the tag may have moved since the inspect
@@ -146,9 +148,9 @@ def _from_docker(ref: str, cache: Path | None) -> BaseFacts | None:
         return _read_exported(archive, ref, "docker daemon", cache, key)
 
 
-def _read_exported(archive: Path, ref: str, source: str, cache: Path | None, key: str) -> BaseFacts | None:
+def _read_exported(archive: Path, ref: str, source: str, cache: Path | None, key: str) -> tuple[str, BaseFacts] | None:
     try:
-        return read_archive(archive, ref, source, cache=cache, key=key)
+        return key, read_archive(archive, ref, source, cache=cache, key=key)
     except BaseReadError:
         return None
 
@@ -187,7 +189,7 @@ def buildah_available(store: Sequence[str] = ()) -> bool:
     return any(any(root.glob("*-images/images.json")) for root in roots)
 
 
-def _from_buildah(ref: str, store: Sequence[str], cache: Path | None) -> BaseFacts | None:
+def _from_buildah(ref: str, store: Sequence[str], cache: Path | None) -> tuple[str, BaseFacts] | None:
     base = ["buildah", *store]
     proc = _run([*base, "inspect", "--type", "image", ref], _INSPECT_TIMEOUT)
     if proc is None or proc.returncode != 0:
@@ -197,9 +199,9 @@ def _from_buildah(ref: str, store: Sequence[str], cache: Path | None) -> BaseFac
     except (ValueError, KeyError, TypeError):
         return None
     key = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
-    cached = load_cached(key, ref, "buildah store", cache=cache)
-    if cached is not None:
-        return cached
+    hit = load_cached(key, ref, "buildah store", cache=cache)
+    if hit is not None:
+        return key, hit
     with tempfile.TemporaryDirectory(prefix="dockerfix-base-") as tmp:
         policy, archive = Path(tmp) / "policy.json", Path(tmp) / "image.tar"
         policy.write_text(_POLICY)

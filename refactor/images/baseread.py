@@ -25,6 +25,7 @@ import os
 import posixpath
 import tarfile
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -154,6 +155,11 @@ def read_archive(path: Path, image_ref: str, source: str | None = None, *, cache
     facts = facts_from(image.config, records, implied, contents, image_ref, source)
     store_cached(key, facts, cache=cache)
     return facts
+
+
+def cached(key: str, cache: Path | None = None) -> bool:
+    """Whether a cache file exists for ``key``."""
+    return _cache_file(key, cache).is_file()
 
 
 def implied_dirs(records: Mapping[str, img.FileRecord]) -> frozenset[str]:
@@ -317,8 +323,8 @@ def load_cached(key: str, image_ref: str, source: str, *, cache: Path | None = N
         return None
 
 
-def store_cached(key: str, facts: bf.BaseFacts, *, cache: Path | None = None) -> None:
-    """Write the cache file atomically; a cache that cannot be written is not an error."""
+def store_cached(key: str, facts: bf.BaseFacts, *, cache: Path | None = None) -> bool:
+    """Write the cache file atomically; a cache that cannot be written is not an error (returns False)."""
     data = {
         "format": FORMAT, "key": key, "env": dict(facts.env or {}), "volumes": sorted(facts.volumes or ()),
         "user": facts.user, "workdir": facts.workdir,
@@ -334,4 +340,55 @@ def store_cached(key: str, facts: bf.BaseFacts, *, cache: Path | None = None) ->
         partial.write_text(json.dumps(data, separators=(",", ":")), "utf-8")
         os.replace(partial, target)
     except OSError:
-        partial.unlink(missing_ok=True)
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+_MEMO: dict[tuple[str, str | None], bf.BaseFacts] = {}  # per process: (key, cache) -> facts
+
+
+class CachedBases(Mapping[str, bf.BaseFacts]):
+    """Facts by reference that travel to worker processes as cache keys rather than as facts: pickling the
+    facts of a large image takes longer than reading them back from the cache once per process."""
+
+    def __init__(self, entries: Mapping[str, tuple[str, str]], cache: Path | None = None,
+                 pinned: Mapping[str, bf.BaseFacts] | None = None) -> None:
+        self._entries = dict(entries)  # reference -> (cache key, source)
+        self._cache = cache
+        self._pinned = dict(pinned or {})  # facts whose cache file could not be written travel as they are
+        self._facts: dict[str, bf.BaseFacts] = dict(self._pinned)
+
+    def add(self, ref: str, key: str, facts: bf.BaseFacts, stored: bool) -> None:
+        self._entries[ref] = (key, facts.source)
+        self._facts[ref] = facts
+        if stored:
+            _MEMO[(key, str(self._cache))] = facts
+        else:
+            self._pinned[ref] = facts
+
+    def __getitem__(self, ref: str) -> bf.BaseFacts:
+        facts = self._facts.get(ref)
+        if facts is None:
+            key, source = self._entries[ref]
+            memo = _MEMO.get((key, str(self._cache)))
+            if memo is None:
+                memo = load_cached(key, ref, source, cache=self._cache)
+                if memo is None:  # the cache file went away since: nothing known
+                    return bf.unknown(ref)
+                _MEMO[(key, str(self._cache))] = memo
+            facts = self._facts[ref] = memo if (memo.image, memo.source) == (ref, source) else replace(
+                memo, image=ref, source=source)
+        return facts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self._entries, self._cache, self._pinned))
