@@ -21,7 +21,7 @@ import pytest
 
 from dockerfix.refactor.dockerfile import basefacts as bf
 from dockerfix.refactor.errors import DockerfixError
-from dockerfix.refactor.images import baseimage, baselocal, baseread
+from dockerfix.refactor.images import basecache, baseimage, baselocal, baseread
 from dockerfix.refactor.images import image as img
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,7 +219,7 @@ def test_cache_hit_invalidation_and_corrupt_file(archive: Path, tmp_path: Path, 
     assert len(list(cache.glob("*.json"))) == 2
 
     # a corrupt or foreign cache file is ignored and rewritten
-    for junk in ("{not json", json.dumps({"format": baseread.FORMAT, "key": "sha256:other"}), "[]"):
+    for junk in ("{not json", json.dumps({"format": basecache.FORMAT, "key": "sha256:other"}), "[]"):
         files[0].write_text(junk)
         assert dataclass_fields(baseread.read_archive(archive, "ref", cache=cache)) == dataclass_fields(first)
         assert json.loads(files[0].read_text())["key"] == baseread.archive_key(archive)
@@ -245,19 +245,19 @@ def test_the_table_travels_to_workers_as_cache_keys(tmp_path: Path) -> None:
     table = baselocal.read_bases(["a"], {"a": path}, cache=tmp_path / "c")
     data = pickle.dumps(table)
     assert len(data) < 1000  # the key, not the facts
-    baseread._MEMO.clear()  # a fresh worker process
+    basecache._MEMO.clear()  # a fresh worker process
     back = pickle.loads(data)
     assert back == table and dataclass_fields(back["a"]) == dataclass_fields(table["a"])
     assert (back["a"].image, back["a"].source) == ("a", f"archive {path}")
     # where no cache can be written the facts travel as they are
     (tmp_path / "file").write_text("")
     pinned = baselocal.read_bases(["a"], {"a": path}, cache=tmp_path / "file" / "c")
-    baseread._MEMO.clear()
+    basecache._MEMO.clear()
     assert dataclass_fields(pickle.loads(pickle.dumps(pinned))["a"]) == dataclass_fields(table["a"])
     # a cache file deleted under a worker: the reference is unknown, not an error
     for f in (tmp_path / "c").glob("*.json"):
         f.unlink()
-    baseread._MEMO.clear()
+    basecache._MEMO.clear()
     assert pickle.loads(data)["a"] == bf.unknown("a")
 
 
@@ -280,6 +280,14 @@ def test_no_daemon_and_no_store_cost_nothing(tmp_path: Path, monkeypatch: pytest
     elapsed = time.perf_counter() - started
     assert table == {} and elapsed < 0.05, elapsed
     assert not baselocal.docker_available() and not baselocal.buildah_available(empty)
+    # nor does it import the archive reader or start anything: checked in a fresh interpreter
+    code = ("import sys; from dockerfix.refactor.images.baselocal import read_bases; "
+            f"assert not read_bases(['alpine'], docker=True, buildah=True, buildah_store={list(empty)!r}); "
+            "heavy = {'dockerfix.refactor.images.image', 'tarfile', 'subprocess', 'tempfile'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    fresh = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True,  # type: ignore[attr-defined]
+                           env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"}, check=False)
+    assert fresh.returncode == 0, fresh.stderr
 
 
 # ------------------------------------------------------------------------------------------------------ CLI

@@ -16,15 +16,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockerfix.refactor.dockerfile.basefacts import BaseFacts
 from dockerfix.refactor.errors import DockerfixError
-from dockerfix.refactor.images.baseread import BaseReadError, CachedBases, archive_key, cached, load_cached, read_archive
+from dockerfix.refactor.images.basecache import CachedBases, cached, load_cached
+
+if TYPE_CHECKING:
+    import subprocess
+
+# The archive reader, subprocess, tempfile and socket are imported only when there is something to read: where
+# no daemon and no store are at hand, --local-bases must cost (almost) nothing.
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 _POLICY = '{"default": [{"type": "insecureAcceptAnything"}]}\n'
@@ -71,6 +75,8 @@ def read_bases(
     for ref in wanted:
         archive = named.get(normal_reference(ref))
         if archive is not None:
+            from dockerfix.refactor.images.baseread import BaseReadError, archive_key, read_archive
+
             try:
                 key = archive_key(archive)
                 found: tuple[str, BaseFacts] | None = (key, read_archive(archive, ref, cache=cache, key=key))
@@ -86,6 +92,8 @@ def read_bases(
 
 
 def _run(argv: Sequence[str], timeout: float, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes] | None:
+    import subprocess
+
     try:
         return subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
                               env=dict(env) if env is not None else None, check=False)
@@ -108,6 +116,10 @@ def docker_available() -> bool:
     if not host and (os.environ.get("DOCKER_CONTEXT") or _current_context()):
         return True
     path = host[len("unix://"):] if host else DOCKER_SOCKET
+    if not os.path.exists(path):
+        return False
+    import socket
+
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     probe.settimeout(0.05)
     try:
@@ -139,6 +151,8 @@ def _from_docker(ref: str, cache: Path | None) -> tuple[str, BaseFacts] | None:
     hit = load_cached(key, ref, "docker daemon", cache=cache)
     if hit is not None:
         return key, hit
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="dockerfix-base-") as tmp:
         archive = Path(tmp) / "image.tar"
         # save by ID, not by name: the tag may have moved since the inspect
@@ -149,6 +163,8 @@ def _from_docker(ref: str, cache: Path | None) -> tuple[str, BaseFacts] | None:
 
 
 def _read_exported(archive: Path, ref: str, source: str, cache: Path | None, key: str) -> tuple[str, BaseFacts] | None:
+    from dockerfix.refactor.images.baseread import BaseReadError, read_archive
+
     try:
         return key, read_archive(archive, ref, source, cache=cache, key=key)
     except BaseReadError:
@@ -202,6 +218,8 @@ def _from_buildah(ref: str, store: Sequence[str], cache: Path | None) -> tuple[s
     hit = load_cached(key, ref, "buildah store", cache=cache)
     if hit is not None:
         return key, hit
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="dockerfix-base-") as tmp:
         policy, archive = Path(tmp) / "policy.json", Path(tmp) / "image.tar"
         policy.write_text(_POLICY)
