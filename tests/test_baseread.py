@@ -176,6 +176,33 @@ def test_every_fact_of_an_archive(archive: Path, tmp_path: Path) -> None:
     assert facts.has_tool("no-such-tool-asked") is None
 
 
+def test_other_archive_shapes(tmp_path: Path) -> None:
+    """A gzip-compressed archive, an OCI layout directory, and the legacy docker save layout where a layer that
+    another entry already holds is stored as a symlink to it."""
+    reference = baseread.read_archive(docker_archive(tmp_path / "plain.tar", two_layers()), "r", cache=tmp_path / "c0")
+    gz = tmp_path / "image.tar.gz"
+    gz.write_bytes(gzip.compress((tmp_path / "plain.tar").read_bytes()))
+    layout = tmp_path / "layout"
+    with tarfile.open(oci_archive(tmp_path / "oci.tar", two_layers())) as tar:
+        tar.extractall(layout, filter="data")
+    lower = layer_tar(LOWER)
+    legacy = tmp_path / "legacy.tar"
+    blob = config_blob(CONFIG, [lower, lower])
+    with tarfile.open(legacy, "w") as tar:
+        _add(tar, "aaa/layer.tar", lower)
+        link = tarfile.TarInfo("bbb/layer.tar")
+        link.type, link.linkname = tarfile.SYMTYPE, "../aaa/layer.tar"
+        tar.addfile(link)
+        _add(tar, "config.json", blob)
+        _add(tar, "manifest.json", json.dumps([{"Config": "config.json", "Layers": ["aaa/layer.tar", "bbb/layer.tar"]}]).encode())
+    for i, path in enumerate((gz, layout)):
+        facts = baseread.read_archive(path, "r", cache=tmp_path / f"c{i + 1}")
+        assert dataclass_fields(facts) == dataclass_fields(reference), path
+    facts = baseread.read_archive(legacy, "r", cache=tmp_path / "c3")
+    assert facts.accounts is not None and sorted(facts.accounts) == ["app", "root"]  # the lower passwd only
+    assert facts.path("/removed/file") == bf.PathInfo(bf.FILE, None, 0, 0, 0o644)
+
+
 def test_resolve_follows_symlinks_inside_the_image() -> None:
     recs = {r.path: r for r in (
         img.FileRecord("/usr", img.DIR, 0o755, 0, 0), img.FileRecord("/usr/bin", img.DIR, 0o755, 0, 0),
