@@ -109,7 +109,8 @@ def docker_archive(path: Path, layers: Sequence[bytes], config: dict[str, object
     return path
 
 
-def oci_archive(path: Path, layers: Sequence[bytes], config: dict[str, object] = CONFIG) -> Path:
+def oci_archive(path: Path, layers: Sequence[bytes], config: dict[str, object] = CONFIG,
+                annotations: dict[str, str] | None = None) -> Path:
     blobs: dict[str, bytes] = {}
 
     def put(data: bytes) -> str:
@@ -124,7 +125,8 @@ def oci_archive(path: Path, layers: Sequence[bytes], config: dict[str, object] =
                             "digest": put(la), "size": len(la)} for la in layers]}
     manifest_bytes = json.dumps(manifest).encode()
     index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                                "digest": put(manifest_bytes), "size": len(manifest_bytes)}]}
+                                                "digest": put(manifest_bytes), "size": len(manifest_bytes),
+                                                "annotations": annotations or {}}]}
     with tarfile.open(path, "w") as tar:
         _add(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
         _add(tar, "index.json", json.dumps(index).encode())
@@ -341,8 +343,25 @@ def test_cli_base_image_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     (tmp_path / "bad.tar").write_bytes(b"garbage")
     bad = dockerfix("check", "--base-image", f"example/app:1={tmp_path / 'bad.tar'}", "Dockerfile", cwd=tmp_path, env=env)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "bad.tar" in bad.stderr
-    malformed = dockerfix("check", "--base-image", "no-equals-sign", "Dockerfile", cwd=tmp_path, env=env)
+    malformed = dockerfix("check", "--base-image", f"={archive}", "Dockerfile", cwd=tmp_path, env=env)
     assert malformed.returncode == 2 and "NAME=PATH" in malformed.stderr
+    nameless = oci_archive(tmp_path / "nameless.tar", two_layers())
+    unnamed = dockerfix("check", "--base-image", str(nameless), "Dockerfile", cwd=tmp_path, env=env)
+    assert unnamed.returncode == 2 and "records no image name" in unnamed.stderr
+
+
+def test_a_bare_archive_path_is_named_by_the_archive(tmp_path: Path) -> None:
+    from dockerfix.refactor.cli.bases import parse_archives
+
+    docker = docker_archive(tmp_path / "d.tar", two_layers())
+    oci = oci_archive(tmp_path / "o.tar", two_layers(), annotations={"io.containerd.image.name": "ghcr.io/x/y:2",
+                                                                     "org.opencontainers.image.ref.name": "2"})
+    assert parse_archives([str(docker), str(oci), f"z={oci}"]) == {"example/app:1": docker, "ghcr.io/x/y:2": oci, "z": oci}
+    with pytest.raises(DockerfixError, match="no such file"):
+        parse_archives([str(tmp_path / "missing.tar")])
+    (tmp_path / "junk.tar").write_bytes(b"junk")
+    with pytest.raises(DockerfixError, match="junk.tar"):
+        parse_archives([str(tmp_path / "junk.tar")])
 
 
 def test_cli_passes_the_facts_to_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,13 +11,31 @@ from dockerfix.refactor.errors import DockerfixError
 
 
 def parse_archives(values: Sequence[str] | None) -> dict[str, Path]:
+    """``NAME=PATH`` values, or a bare ``PATH`` named by the image names the archive records."""
     out: dict[str, Path] = {}
     for value in values or ():
         name, sep, path = value.partition("=")
-        if not sep or not name.strip() or not path:
+        if not sep:
+            out.update((n, Path(value)) for n in _recorded_names(Path(value)))
+            continue
+        if not name.strip() or not path:
             raise DockerfixError(f"--base-image {value!r}: expected NAME=PATH (an image reference and an archive)")
         out[name.strip()] = Path(path)
     return out
+
+
+def _recorded_names(path: Path) -> list[str]:
+    from dockerfix.refactor.images.baseread import BaseReadError, archive_names
+
+    if not path.exists():
+        raise DockerfixError(f"--base-image {path}: no such file")
+    try:
+        names = archive_names(path)
+    except BaseReadError as exc:
+        raise DockerfixError(f"--base-image {' '.join(str(exc).split())}") from None
+    if not names:
+        raise DockerfixError(f"--base-image {path}: the archive records no image name; give it as NAME={path}")
+    return names
 
 
 def references(texts: Iterable[str]) -> list[str]:

@@ -68,7 +68,7 @@ def _build_app():  # type: ignore[no-untyped-def]
     Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")]
     Context = Annotated[Optional[Path], typer.Option("--context", help="Build context (default: the Dockerfile's folder).")]
     PrBody = Annotated[Optional[Path], typer.Option("--pr-body", help="Write a Markdown PR description to this file.")]
-    BaseImage = Annotated[Optional[list[str]], typer.Option("--base-image", help="NAME=PATH: read base image NAME from this docker-archive or OCI archive (repeatable).")]
+    BaseImage = Annotated[Optional[list[str]], typer.Option("--base-image", help="[NAME=]PATH: read base image NAME (default: the names the archive records) from this docker-archive or OCI archive (repeatable).")]
     LocalBases = Annotated[bool, typer.Option("--local-bases", help="Read base images from a local Docker daemon or buildah/podman store.")]
 
     @app.command()

@@ -109,6 +109,21 @@ def _index(archive: _Archive) -> tuple[str, list[str]]:
         return "sha256:" + hashlib.sha256(handle.read()).hexdigest(), layers
 
 
+def archive_names(path: Path) -> list[str]:
+    """The image names an archive records for its first image: docker-archive ``RepoTags``, or the OCI index's
+    ``io.containerd.image.name`` / a full reference in ``org.opencontainers.image.ref.name``."""
+    try:
+        with _archive(path) as archive:
+            if archive.exists("manifest.json"):
+                return [str(t) for t in archive.json("manifest.json")[0].get("RepoTags") or ()]
+            notes = archive.json("index.json")["manifests"][0].get("annotations") or {}
+    except (OSError, tarfile.TarError, ValueError, KeyError, IndexError, TypeError, AttributeError, BaseReadError) as exc:
+        raise BaseReadError(f"{path}: not a readable image archive ({exc})") from exc
+    names = [notes.get("io.containerd.image.name"), notes.get("org.opencontainers.image.ref.name")]
+    # a bare ref.name is often only a tag ("3.12"), which names no image
+    return list(dict.fromkeys(str(n) for n in names if n and ("/" in n or ":" in n)))
+
+
 def archive_key(path: Path) -> str:
     """The config digest of an image archive, read from its small JSON files only (the cache key)."""
     try:
