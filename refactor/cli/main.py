@@ -74,6 +74,8 @@ def _build_app():  # type: ignore[no-untyped-def]
     Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")]
     Context = Annotated[Optional[Path], typer.Option("--context", help="Build context (default: the Dockerfile's folder).")]
     PrBody = Annotated[Optional[Path], typer.Option("--pr-body", help="Write a Markdown PR description to this file.")]
+    BaseImage = Annotated[Optional[list[str]], typer.Option("--base-image", help="[NAME=]PATH: read base image NAME (default: the names the archive records) from this docker-archive or OCI archive (repeatable).")]
+    LocalBases = Annotated[bool, typer.Option("--local-bases", help="Read base images from a local Docker daemon or buildah/podman store.")]
 
     @app.command()
     def check(
@@ -88,10 +90,12 @@ def _build_app():  # type: ignore[no-untyped-def]
         quiet: Quiet = False,
         context: Context = None,
         pr_body: PrBody = None,
+        base_image: BaseImage = None,
+        local_bases: LocalBases = False,
     ) -> None:
         """Report what can be fixed, with a preview of the diff. Writes nothing."""
         code = _execute(paths, select, ignore, unsafe_fixes, exclude, format, context, quiet, pr_body,
-                        mode="check", preview=preview)
+                        mode="check", preview=preview, bases=(base_image, local_bases))
         raise typer.Exit(0 if exit_zero and code == 1 else code)
 
     @app.command()
@@ -106,10 +110,12 @@ def _build_app():  # type: ignore[no-untyped-def]
         quiet: Quiet = False,
         context: Context = None,
         pr_body: PrBody = None,
+        base_image: BaseImage = None,
+        local_bases: LocalBases = False,
     ) -> None:
         """Apply the fixes in place (atomic writes; unchanged files are not touched)."""
         code = _execute(paths, select, ignore, unsafe_fixes, exclude, format, context, quiet, pr_body,
-                        mode="diff" if diff else "fix", preview=False)
+                        mode="diff" if diff else "fix", preview=False, bases=(base_image, local_bases))
         raise typer.Exit(code)
 
     @app.command()
@@ -165,11 +171,12 @@ def _build_app():  # type: ignore[no-untyped-def]
     return app
 
 
-def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, pr_body, mode, preview):  # type: ignore[no-untyped-def]
+def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, pr_body, mode, preview, bases=(None, False)):  # type: ignore[no-untyped-def]
     from dockerfix.refactor.cli import batch
     from dockerfix.refactor.cli import config
     from dockerfix.refactor import engine
     from dockerfix.refactor.cli import report
+    from dockerfix.refactor.cli.bases import attach
     from dockerfix.refactor.cli.discover import discover
     from dockerfix.refactor.errors import DockerfixError
 
@@ -190,7 +197,7 @@ def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, 
         try:
             from dockerfix.refactor.dockerfile.parse import decode
 
-            fr, output = batch.process_text(decode(text), "-", opts)
+            fr, output = batch.process_text(decode(text), "-", attach(opts, [decode(text)], *bases, texts=True))
         except DockerfixError as exc:
             err.print(f"-: {exc}", markup=False, highlight=False)
             return 2
@@ -204,6 +211,11 @@ def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, 
             err.print("dockerfix: no Dockerfiles found", markup=False, highlight=False)
             return 2
         show_progress = not quiet and fmt == Format.text and err.is_terminal and len(files) > 1
+        try:
+            opts = attach(opts, files, *bases)
+        except DockerfixError as exc:
+            err.print(f"dockerfix: {exc}", markup=False, highlight=False)
+            return 2
         results = _run_batch(files, opts, show_progress, err)
     out = _console()
     if fmt == Format.json:
