@@ -492,3 +492,118 @@ def test_reads_the_test_base_from_a_docker_daemon(docker_daemon: dict[str, str],
         print(f"docker daemon: first read {cold:.3f} s, cache hit {warm:.3f} s")
     finally:
         subprocess.run(["docker", "rmi", "--force", tag], capture_output=True, check=False)
+
+
+# ------------------------------------------------------------------------------- generated layer stacks
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = ("etc/passwd", "etc/passwd.real", "etc/alt", "usr/bin/find", "bin/busybox")
+_OPS = st.lists(
+    st.tuples(st.sampled_from(("write", "symlink", "hardlink", "whiteout")), st.sampled_from(_NAMES),
+              st.sampled_from(_NAMES + ("/etc/passwd.real", "../../bin/busybox", "/bin/busybox", "busybox", "passwd.real")),
+              st.integers(1, 5)),
+    max_size=6)
+
+
+def _model(layers: list[list[tuple[str, str, str, int]]]) -> dict[str, tuple[str, object]]:
+    """An independent model of the final tree: path -> ("file", (content id, mode)) | ("link", target)."""
+    tree: dict[str, tuple[str, object]] = {}
+    for ops in layers:
+        for op, path, _, _ in ops:
+            if op == "whiteout":
+                tree.pop(path, None)
+        for op, path, target, n in ops:
+            if op == "write":
+                tree[path] = ("file", (n, 0o755 if n % 2 else 0o644))
+            elif op == "symlink":
+                tree[path] = ("link", target)
+            elif op == "hardlink":
+                linked = tree.get(target.lstrip("/"))
+                # a link to nothing (or to a non-file) cannot be extracted: neither a file nor readable
+                tree[path] = linked if linked is not None and linked[0] == "file" else ("other", None)
+    return tree
+
+
+def _follow(tree: dict[str, tuple[str, object]], path: str) -> tuple[int, int] | str | None:
+    for _ in range(40):
+        node = tree.get(path)
+        if node is None:
+            return None
+        if node[0] == "other":
+            return "other"
+        if node[0] == "file":
+            return node[1]  # type: ignore[return-value]
+        target = str(node[1])
+        joined = target if target.startswith("/") else os.path.join("/", os.path.dirname(path), target)
+        path = os.path.normpath(joined).lstrip("/")  # ".." stops at the root
+    return None
+
+
+def _layers_from(stack: list[list[tuple[str, str, str, int]]]) -> list[bytes]:
+    out = [layer_tar([("etc", tarfile.DIRTYPE, 0o755, 0, 0, b""), ("usr/bin", tarfile.DIRTYPE, 0o755, 0, 0, b""),
+                      ("bin", tarfile.DIRTYPE, 0o755, 0, 0, b"")])]
+    for ops in stack:
+        members: list[Member] = []
+        seen: set[str] = set()
+        for op, path, target, n in ops:
+            if path in seen:
+                continue
+            seen.add(path)
+            if op == "write":
+                members.append((path, tarfile.REGTYPE, 0o755 if n % 2 else 0o644, 0, 0, f"root:x:0:0::/:/bin/sh\nu{n}:x:{n}:{n}::/:/bin/sh\n".encode()))
+            elif op == "symlink":
+                members.append((path, tarfile.SYMTYPE, 0o777, 0, 0, target))
+            elif op == "hardlink":
+                members.append((path, tarfile.LNKTYPE, 0, 0, 0, target.lstrip("/")))
+            else:
+                d, b = os.path.split(path)
+                members.append((f"{d}/.wh.{b}", tarfile.REGTYPE, 0, 0, 0, b""))
+        out.append(layer_tar(members))
+    return out
+
+
+def _dedupe(stack: list[list[tuple[str, str, str, int]]]) -> list[list[tuple[str, str, str, int]]]:
+    out = []
+    for ops in stack:
+        seen: set[str] = set()
+        kept = []
+        for op in ops:
+            if op[1] not in seen:
+                seen.add(op[1])
+                kept.append(op)
+        out.append(kept)
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_OPS, min_size=1, max_size=4))
+def test_generated_layer_stacks_match_a_model(stack: list[list[tuple[str, str, str, int]]]) -> None:
+    """Accounts, kinds and tools read from generated layer stacks (writes, symlinks, hard links, whiteouts) agree
+    with an independent model of the final tree."""
+    import tempfile
+
+    stack = _dedupe(stack)
+    tree = _model(stack)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = docker_archive(Path(tmp) / "a.tar", _layers_from(stack), {"Env": ["PATH=/usr/bin"]})
+        facts = baseread.read_archive(archive, "gen", cache=Path(tmp) / "c")
+    passwd = _follow(tree, "etc/passwd")
+    expected = {} if passwd is None else None if passwd == "other" else {"root": bf.Account("root", 0, 0, "/"),
+                                          f"u{passwd[0]}": bf.Account(f"u{passwd[0]}", passwd[0], passwd[0], "/")}  # type: ignore[index]
+    assert facts.accounts == expected
+    for name in _NAMES:
+        node = tree.get(name)
+        info = facts.path("/" + name)
+        assert info is not None
+        if node is None:
+            assert info.kind == bf.MISSING, name
+        elif node[0] == "link":
+            assert (info.kind, info.target) == (bf.SYMLINK, node[1]), name
+        elif node[0] == "other":
+            assert info.kind == bf.OTHER, name
+        else:
+            assert (info.kind, info.mode) == (bf.FILE, node[1][1]), name  # type: ignore[index]
+    find = _follow(tree, "usr/bin/find")
+    assert facts.has_tool("find") is (isinstance(find, tuple) and bool(find[1] & 0o111))
