@@ -418,9 +418,13 @@ def expected_base_facts(facts: bf.BaseFacts) -> None:
 
 
 @pytest.mark.build
-def test_reads_the_test_base_from_the_builders_store(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reads_the_test_base_from_the_builders_store(builder, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The builder's own store: a private buildah store, or the daemon the docker builder talks to."""
     builder.ensure_base()
+    # a docker client config without config.json (as tests/builders/dockerd.sh sets up) must not stop buildah
+    (tmp_path / "docker-config").mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     if builder.name == "buildah":
         store = ("--root", str(builder.workdir / "root"), "--runroot", str(builder.workdir / "run"),
                  "--storage-driver", builder.driver)
