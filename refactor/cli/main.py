@@ -33,6 +33,12 @@ class Format(str, Enum):
 class BuilderName(str, Enum):
     docker = "docker"
     buildah = "buildah"
+    all = "all"
+
+
+class Network(str, Enum):
+    none = "none"
+    host = "host"
 
 
 def _build_app():  # type: ignore[no-untyped-def]
@@ -136,7 +142,13 @@ def _build_app():  # type: ignore[no-untyped-def]
     def verify(
         dockerfile: Annotated[Path, typer.Argument(help="The Dockerfile to fix and verify.")],
         context: Context = None,
-        builder: Annotated[Optional[BuilderName], typer.Option("--builder", help="docker (BuildKit) or buildah.")] = None,
+        builder: Annotated[Optional[BuilderName], typer.Option(
+            "--builder", help="docker (BuildKit), buildah, or all (every builder that answers, each proof reported)."
+        )] = None,
+        network: Annotated[Network, typer.Option(
+            "--network", help="What RUN steps see: none (no network, the default) or host.")] = Network.none,
+        build_arg: Annotated[Optional[list[str]], typer.Option(
+            "--build-arg", help="KEY=VALUE passed to both builds; repeatable.")] = None,
         unsafe_fixes: Unsafe = None,
         format: Fmt = Format.text,
     ) -> None:
@@ -144,7 +156,7 @@ def _build_app():  # type: ignore[no-untyped-def]
         from dockerfix.refactor.cli.verify_cmd import verify_command
 
         raise typer.Exit(verify_command(dockerfile, context, builder.value if builder else None,
-                                        bool(unsafe_fixes), format.value))
+                                        bool(unsafe_fixes), format.value, network.value, build_arg or []))
 
     @app.command()
     def layers(

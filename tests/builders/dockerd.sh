@@ -74,6 +74,11 @@ cmd_install() {
              "${missing[@]}" >&2; }
   fi
   complete && return 0
+  # One install at a time (parallel test sessions share the prefix); whoever waited finds it done.
+  mkdir -p "$(dirname "$PREFIX")"
+  exec 8>"$PREFIX.lock"
+  flock 8
+  complete && return 0
 
   local mirror
   mirror=$(apt_mirror)
