@@ -350,6 +350,34 @@ def test_cli_base_image_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert unnamed.returncode == 2 and "records no image name" in unnamed.stderr
 
 
+def test_read_facts_turn_assumptions_into_proofs(tmp_path: Path) -> None:
+    """End to end: the chown-layer fix rests on five assumptions about an unknown base image; read from an archive
+    that holds the user, `find`, root as the default user and no VOLUME, the same fix is safe. A base without
+    `find` refuses it instead."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM example/app:1\nCOPY . /app\nRUN chown -R svc /app\n")
+    (context / "x.txt").write_text("hi\n")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+
+    def finding(*extra: str, code: int = 1) -> dict[str, object]:
+        proc = dockerfix("check", "--format", "json", *extra, "Dockerfile", cwd=context, env=env)
+        assert proc.returncode == code, proc.stderr
+        (found,) = json.loads(proc.stdout)["files"][0]["findings"]
+        return found  # type: ignore[no-any-return]
+
+    unknown = finding()
+    assert not unknown["safe"] and sum("unsafe: assumes" in d for d in unknown["details"]) >= 4  # type: ignore[union-attr]
+    good = docker_archive(tmp_path / "good.tar", two_layers(), {"Env": ["PATH=/usr/local/bin:/bin"]})
+    proven = finding("--base-image", f"example/app:1={good}")
+    assert proven["safe"] and proven["applied"], proven
+    assert not any("assumes" in d for d in proven["details"])  # type: ignore[union-attr]
+    no_find = docker_archive(tmp_path / "nofind.tar", [layer_tar([m for m in LOWER if m[0] != "bin/find"])],
+                             {"Env": ["PATH=/bin"]})
+    refused = finding("--base-image", f"example/app:1={no_find}", code=0)  # nothing fixable
+    assert not refused["fixable"] and "no `find`" in refused["message"], refused
+
+
 def test_a_bare_archive_path_is_named_by_the_archive(tmp_path: Path) -> None:
     from dockerfix.refactor.cli.bases import parse_archives
 
