@@ -247,6 +247,11 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     if not state.root_or_base_default:
         raise Refuse(f"the step runs as USER {_user(state)}: a non-root chown cannot be moved")
     targets = _targets(ops)
+    for flag in ins.flags:
+        mount = dict(kv.partition("=")[::2] for kv in (flag.value or "").split(",")) if flag.name == "mount" else {}
+        where = mount.get("target") or mount.get("dst") or mount.get("destination")
+        if where and any(is_under(t, join(state.workdir or "/", where) or where) for t in targets):
+            raise Refuse(f"a --mount covers {where}: the step changes the mount, not the image (BuildKit)")
     basis = Basis()
     _check_volumes(a, idx, targets, basis)
     for op in ops:
