@@ -66,6 +66,13 @@ def test_base_without_find_refuses() -> None:  # F15
     assert finding.fix is None and "no `find`" in finding.message
 
 
+def test_cleanups_do_not_count_as_removing_find() -> None:
+    text = "FROM localhost/dockerfix-base\nCOPY a /data/a\nRUN rm -rf /var/lib/apt/lists/* /tmp/*\nRUN chown -R 1000 /data\n"
+    assert _finding(text).fix is not None
+    gone = text.replace("/tmp/*", "/usr/bin/*")
+    assert _finding(gone).fix is None
+
+
 def test_base_symlink_from_known_defaults_blocks_the_copy() -> None:  # F4, c52
     text = "FROM debian:12\nCOPY tool.1 /usr/local/man/man1/tool.1\nRUN chown -R 1000:1000 /usr/local/man\n"
     assert run(text, NAME).output == text

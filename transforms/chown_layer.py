@@ -371,13 +371,24 @@ def _check_find(a: Analysis, idx: int, basis: Basis) -> None:
         rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
         for cmd in rs.script.commands if rs else ():
             words = [w.raw for w in cmd.words]
-            if posixpath.basename(cmd.name) in ("rm", "unlink", "mv") and any(
-                    posixpath.basename(w.rstrip("/")) in ("find", "*") for w in words[1:]) or "findutils" in words[1:]:
+            if posixpath.basename(cmd.name) in ("rm", "unlink", "mv") and any(_names_find(w) for w in words[1:]) \
+                    or "findutils" in words[1:]:
                 raise Refuse(f"the RUN at line {a.instructions[j].line} may remove `find`, which the kept step needs")
     if has is None:
         basis.assumptions.append(f"`find` exists in the base image {facts.image if facts else '?'!r}")
     elif facts is not None and not facts.read:
         basis.use([f"{facts.source}: `find` exists"])
+
+
+_BIN_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+
+
+def _names_find(word: str) -> bool:
+    """A word of rm/mv that may name the `find` program: `…/find`, or a glob in a directory of programs."""
+    word = word.strip("'\"").rstrip("/")
+    if posixpath.basename(word) == "find":
+        return True
+    return any(ch in word for ch in "*?[$") and posixpath.dirname(word) in _BIN_DIRS + ("",)
 
 
 def _base_user_root(a: Analysis, idx: int, basis: Basis) -> bool:
