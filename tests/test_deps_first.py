@@ -751,6 +751,7 @@ def test_fixed(tmp_path: Path, name: str) -> None:
     result = run(before, NAME, path=_context(tmp_path, files))
     assert result.output == after
     assert all(f.safe for f in result.findings)
+    assert {f.transform for f in result.findings} == {"deps-first"}
     assert fix(tmp_path, files, after, unsafe=True) == after  # idempotent, nothing left to do
 
 
