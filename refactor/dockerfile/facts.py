@@ -173,6 +173,7 @@ class Account:
     uid: str | None  # numeric, when the command says
     gid: str | None
     kind: str  # "user" or "group"
+    group: str | None = None  # a user's primary group by name, when the command names it (`useradd -g staff`)
 
 
 def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Account]:
@@ -219,7 +220,9 @@ def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Accoun
     # busybox adduser's -g is the GECOS field, not a group.
     gid_opt = (ids.get("-g") or ids.get("--gid")) if name == "useradd" else ids.get("--gid")
     gid = gid_opt if gid_opt and gid_opt.isdigit() else None
-    out = [Account(acct, uid, gid, "user")]
+    # busybox adduser's -G names the primary group; useradd's -G adds supplementary groups.
+    named = gid_opt if gid_opt and not gid_opt.isdigit() else (ids.get("-G") or ids.get("--ingroup")) if name == "adduser" else None
+    out = [Account(acct, uid, gid, "user", named)]
     # Both useradd (USERGROUPS_ENAB) and busybox adduser create a group of the same name. Its gid
     # equals the uid only when that gid is free, which a static reading cannot know: leave it unknown.
     if "-G" not in ids and "--ingroup" not in ids and not (name == "useradd" and ("-g" in ids or "-N" in args)):
