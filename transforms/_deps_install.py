@@ -34,7 +34,9 @@ def analyse_installs(plan: Plan) -> None:
                              "need the source")
             if any(w is None for w in words):
                 raise Refuse(f"`{cmd_label(plan, c)}` uses a variable or wildcard whose value is unknown")
-            inst = _install(plan, k, c, [w for w in words if w is not None], st)
+            # The same install already ran before the whole COPY (`COPY pyproject.toml uv.lock ./` + `uv sync`):
+            # this one is the half that needs the source, or runs again on purpose.
+            inst = None if _ran_before(plan, c) else _install(plan, k, c, [w for w in words if w is not None], st)
             if inst is None:  # nothing to install first, or already split earlier: this one needs the source
                 allowed = False
                 continue
@@ -56,6 +58,10 @@ def analyse_installs(plan: Plan) -> None:
             break
         end = k
     plan.deps_end = end
+
+
+def _ran_before(plan: Plan, c: Cmd) -> bool:
+    return any(words == c.words and cwd == c.cwd for words, cwd in earlier_commands(plan))
 
 
 def _locked_project(

@@ -180,7 +180,6 @@ def _plan(a: Analysis, r: int, b: int, cmds: list[Cmd]) -> Finding | None:
 def _build(plan: Plan) -> Finding:
     a = plan.a
     r, b = plan.r, plan.b
-    ins = a.instructions[r]
     st = a.state(r)
     moved = [w for w in plan.writers if w.index >= b]
     # Every file the install reads, and where it comes from.
