@@ -914,7 +914,26 @@ SETUP_IDIOMS = {
                "setup(install_requires=(HERE / 'requirements.txt').read_text().splitlines())\n",
     "filter-comments": "lines = open('requirements.txt').read().split('\\n')\n"
                        "setup(install_requires=[x for x in lines if x and not x.startswith('#')])\n",
+    "comment-cut-by-split": "with open('requirements.txt') as f:\n    reqs = [l.split('#')[0].strip() for l in f]\n"
+                            "setup(install_requires=[r for r in reqs if r])\n",
+    "first-character-test": "with open('requirements.txt') as f:\n    reqs = [x.strip() for x in f.read().split('\\n') "
+                            "if x.strip() != '' and x[0] != '#']\nsetup(install_requires=reqs)\n",
+    "pathlib-open-and-str": "import pathlib\nwith pathlib.Path('requirements.txt').open() as fh:\n"
+                            "    reqs = [str(r) for r in fh.read().splitlines()]\nsetup(install_requires=reqs)\n",
+    "helper-filtering-blank-and-comment-lines": (
+        "def read_requirements(path):\n    with open(path, encoding='utf-8') as f:\n"
+        "        return [line.strip() for line in f if line.strip() and not line.startswith('#')]\n"
+        "setup(install_requires=read_requirements('requirements.txt'))\n"),
+    "partition-comment": "reqs = [l.partition('#')[0].strip() for l in open('requirements.txt').readlines()]\n"
+                         "setup(install_requires=list(filter(None, reqs)))\n",
 }
+
+
+def test_setup_py_refusal_says_what_can_be_read() -> None:
+    text = "from setuptools import setup\nimport json\nsetup(install_requires=json.load(open('deps.json')))\n"
+    with pytest.raises(pydeps.Unsupported) as exc:
+        pydeps.setup_py_deps(text, {"deps.json": "[]"}.get)
+    assert "open('requirements.txt').read().splitlines()" in str(exc.value)
 
 
 @pytest.mark.parametrize("name", sorted(SETUP_IDIOMS))

@@ -200,6 +200,11 @@ CACHE_FRIENDLY: dict[str, tuple[dict[str, str], str]] = {
                                              "COPY package*.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"src/index.js\"]\n"),
     "uv-lock-in-place": (UV_FILES, "FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
                                    "RUN uv sync --frozen --no-install-project\nCOPY . .\nRUN uv sync --frozen\n"),
+    "same-sync-again-after-the-copy": (
+        {"pyproject.toml": '[project]\nname = "x"\nversion = "1"\ndependencies = ["flask"]\n', "uv.lock": "version = 1\n",
+         "main.py": ""},
+        "FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --frozen\nCOPY . .\n"
+        "RUN uv sync --frozen\n"),
     "requirements-by-wildcard": ({"requirements.txt": "flask\n", "requirements-dev.txt": "pytest\n", "a.py": ""},
                                  "FROM python:3.12\nWORKDIR /app\nCOPY requirements*.txt ./\n"
                                  "RUN pip install -r requirements.txt -r requirements-dev.txt\nCOPY . .\n"),

@@ -123,11 +123,15 @@ def check_workdirs(plan: Plan, down: list[Writer]) -> None:
     a = plan.a
     for j in range(plan.b + 1, plan.r):
         ins = a.instructions[j]
-        if ins.keyword != "WORKDIR":
+        if ins.keyword == "WORKDIR":
+            x = a.after(j).workdir
+        elif j in plan.setup_runs:
+            x = a.state(j).workdir  # a RUN creates the directory it runs in, on every builder
+        else:
             continue
-        x = a.after(j).workdir
         if x is None:
-            raise Refuse(f"the WORKDIR at line {ins.line} is unknown")
+            raise Refuse(f"the {ins.keyword} at line {ins.line} is unknown" if ins.keyword == "WORKDIR" else
+                         f"the RUN at line {ins.line} runs in an unknown directory")
         for w in down:
             if w.index > j or w.dest is None:
                 continue
@@ -135,8 +139,9 @@ def check_workdirs(plan: Plan, down: list[Writer]) -> None:
                 continue
             chown, chmod = _owner_flags(w, a)
             if chown is not None or chmod is not None or a.state(j).runs_as_root is False:
-                raise Refuse(f"the WORKDIR at line {ins.line} would create {w.dest} before the {w.ins.keyword} at line "
-                             f"{w.ins.line}, with another owner or mode")
+                raise Refuse(f"the {ins.keyword} at line {ins.line} would create {w.dest} before the {w.ins.keyword} at line "
+                             f"{w.ins.line}, with another owner or mode (a step that makes {w.dest} before that "
+                             f"{w.ins.keyword}, e.g. `RUN mkdir -p {w.dest}`, makes the fix possible)")
 
 
 def check_new_dirs(plan: Plan, down: list[Writer], news: list[NewCopy]) -> None:
@@ -199,6 +204,11 @@ def check_collisions(plan: Plan, down: list[Writer], needed: list[str], st: Stat
                 continue
             for c in created_paths(cmd, a.state(j).env, a.state(j).workdir):
                 paths.append((c.path, f"the venv made at line {a.instructions[j].line} is where pip installs"))
+    for j in plan.setup_runs:
+        srs = a.run_script(j)
+        for cmd in srs.script.commands if srs is not None else []:
+            for c in created_paths(cmd, a.state(j).env, a.state(j).workdir):
+                paths.append((c.path, f"the RUN at line {a.instructions[j].line} creates it"))
     for cmd in plan.cmds[: plan.deps_end + 1]:
         if cmd.command.words:
             for c in created_paths(cmd.command, st.env, cmd.cwd):

@@ -15,7 +15,9 @@ from dockerfix.transforms._deps_plan import (
     Cmd, Install, Plan, Refuse, UNKNOWN_CWD, cmd_label, earlier_commands, join_or_refuse, project_reader,
     read_path, unsupported,
 )
-from dockerfix.transforms._deps_run import is_deps_install, is_neutral, pip_outputs
+from dockerfix.transforms._deps_run import (
+    TOOL_VALUE_OPTS, is_deps_install, is_neutral, options, pip_outputs, project_dir,
+)
 
 
 def analyse_installs(plan: Plan) -> None:
@@ -32,7 +34,9 @@ def analyse_installs(plan: Plan) -> None:
                              "need the source")
             if any(w is None for w in words):
                 raise Refuse(f"`{cmd_label(plan, c)}` uses a variable or wildcard whose value is unknown")
-            inst = _install(plan, k, c, [w for w in words if w is not None], st)
+            # The same install already ran before the whole COPY (`COPY pyproject.toml uv.lock ./` + `uv sync`):
+            # this one is the half that needs the source, or runs again on purpose.
+            inst = None if _ran_before(plan, c) else _install(plan, k, c, [w for w in words if w is not None], st)
             if inst is None:  # nothing to install first, or already split earlier: this one needs the source
                 allowed = False
                 continue
@@ -54,6 +58,10 @@ def analyse_installs(plan: Plan) -> None:
             break
         end = k
     plan.deps_end = end
+
+
+def _ran_before(plan: Plan, c: Cmd) -> bool:
+    return any(words == c.words and cwd == c.cwd for words, cwd in earlier_commands(plan))
 
 
 def _locked_project(
@@ -85,7 +93,8 @@ def _locked_project(
 def _already_split(plan: Plan, tool: str, flag: str, project: str) -> bool:
     """An earlier RUN of the stage already has the deps-only half (`poetry install --no-root`, …)."""
     return any(words and words[0] is not None and posixpath.basename(words[0]) == tool and flag in words
-               and cwd == project for words, cwd in earlier_commands(plan))
+               and None not in words and project_dir(words, cwd) == project  # type: ignore[arg-type]
+               for words, cwd in earlier_commands(plan))
 
 
 def _pip_already_split(plan: Plan, files: list[str]) -> bool:
@@ -108,15 +117,8 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
     if node is not None:
         return _node(plan, k, c, node, label, st)
     tool = posixpath.basename(words[0])
-    opts, flags = _options(words[1:], {"-C", "--directory", "-P", "--project", "--with", "--without", "--only", "-E",
-                                       "--extras", "-G", "--group", "-p", "--categories", "--python", "--package",
-                                       "--extra", "--no-group", "--only-group", "--index-url", "--default-index",
-                                       "--index", "--venv", "-L", "--lockfile", "-f", "--find-links",
-                                       "--extra-index-url"})
-    project = cwd
-    for opt in ("-C", "--directory", "-P", "--project", "-p"):
-        if opt in opts:
-            project = join(cwd, opts[opt])
+    opts, flags = options(words[1:], TOOL_VALUE_OPTS)
+    project = project_dir(words, cwd)
     if project is None:
         raise Refuse(UNKNOWN_CWD)
     read = project_reader(plan, project)
@@ -155,25 +157,6 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
                                outputs=[".venv", "__pypackages__", ".pdm-python"]):
             return None
     return inst
-
-
-def _options(args: list[str], with_value: set[str]) -> tuple[dict[str, str], set[str]]:
-    opts: dict[str, str] = {}
-    flags: set[str] = set()
-    i = 0
-    while i < len(args):
-        w = args[i]
-        if w.startswith("-"):
-            name, eq, val = w.partition("=")
-            if eq:
-                opts[name] = val
-            elif w in with_value and i + 1 < len(args):
-                opts[w] = args[i + 1]
-                i += 1
-            else:
-                flags.add(w)
-        i += 1
-    return opts, flags
 
 
 def _append_flag(c: Cmd, text: str) -> list[tuple[int, int, str]]:

@@ -89,6 +89,7 @@ class Plan:
     outputs: list[str] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)  # facts the fix relies on that were not read (unsafe)
     defaults: list[str] = field(default_factory=list)  # documented defaults of a well-known base it relies on
+    setup_runs: list[int] = field(default_factory=list)  # RUNs between the whole COPY and the install, kept in place
 
 
 @dataclass
@@ -97,6 +98,16 @@ class NewCopy:
     dest_dir: str  # absolute image directory
     rels: list[str]  # context files, or one context directory copied into dest_dir
     is_dir: bool = False
+
+
+def has_bind_mount(ins: Instruction) -> bool:
+    """`RUN --mount=type=bind` (the default type) may read the build context."""
+    for f in ins.flags:
+        if f.name == "mount" and f.value is not None:
+            opts = dict(p.partition("=")[::2] for p in f.value.split(","))
+            if opts.get("type", "bind") == "bind":
+                return True
+    return False
 
 
 def make_writer(a: Analysis, j: int, ctx: ctxmod.Context) -> Writer:

@@ -42,10 +42,17 @@ cached, and the file is left alone:
    of the original when setup.py/setup.cfg/pyproject.toml take the dependencies from FILE), and the
    original command after the whole COPY (pip gets `--no-deps`). Other commands of the RUN go with the
    part they belong to: setup commands that read no project file (`pip install poetry`, `apt-get`,
-   `rm` outside the copied files, `cd`) go first; what follows the install stays after the whole COPY.
+   `poetry config`, `useradd`, `chmod`/`mkdir`/`rm` of paths no moved COPY writes, `cd`) go first; what
+   follows the install stays after the whole COPY. A RUN between the whole COPY and the install made only
+   of such setup commands stays where it is, before the new COPYs.
+4. The project is where `poetry -C/--directory/--project`, `uv --directory/--project` or `pdm -p/--project`
+   says; setup.py is read for the common idioms that take install_requires from one requirements file
+   (`f.read().splitlines()`, `[r.strip() for r in f.readlines()]`, `Path(…).read_text()`, comment and blank
+   lines filtered out, `line.split('#')[0]`), and the result must be what pip reads from that file.
 
-It refuses (reports, no fix) when: an instruction between the COPY and the install is a RUN (it may read
-the copied files) or a VOLUME; a COPY would change meaning at its new place (it uses a variable or a
+It refuses (reports, no fix) when: an instruction between the COPY and the install is a VOLUME or a RUN
+with a command that may read or change the copied files (or with a bind mount); a RUN kept in place would
+create a COPY's destination first, or creates an account that a moved `COPY --chown=NAME` would see; a COPY would change meaning at its new place (it uses a variable or a
 relative destination that the instructions it crosses change); a WORKDIR crossed would create the COPY's
 destination first with another owner (non-root USER, or --chown/--chmod on the COPY); a file the install
 reads cannot be read from the build context (missing, excluded by .dockerignore, a symlink) or comes from
@@ -87,9 +94,9 @@ from dockerfix.transforms._deps_checks import (
 from dockerfix.transforms._deps_edits import make_edits
 from dockerfix.transforms._deps_install import analyse_installs
 from dockerfix.transforms._deps_plan import (
-    CROSSABLE, Cmd, INPUT_VARS, NewCopy, NotBusting, Plan, Refuse, Writer, make_writer, provider,
+    CROSSABLE, Cmd, INPUT_VARS, NewCopy, NotBusting, Plan, Refuse, Writer, has_bind_mount, make_writer, provider,
 )
-from dockerfix.transforms._deps_run import check_nested, is_busting, run_commands
+from dockerfix.transforms._deps_run import check_nested, check_setup_runs, is_busting, run_commands
 
 
 NAME = "deps-first"
@@ -139,18 +146,19 @@ def _plan(a: Analysis, r: int, b: int, cmds: list[Cmd]) -> Finding | None:
     if a.context is None:
         raise Refuse("there is no build context to read the dependency files from (the Dockerfile came from stdin; "
                      "pass --context)")
+    setup_runs: list[int] = []
     for j in range(b + 1, r):
         other = a.instructions[j]
         if other.keyword in ("COPY", "ADD") or other.keyword in CROSSABLE:
             continue
+        if other.keyword == "RUN":
+            setup_runs.append(j)  # kept in place when it reads none of the copied files (check_setup_runs)
+            continue
         raise Refuse(f"the {other.keyword} at line {other.line} runs between the COPY at line "
                      f"{a.instructions[b].line} and the install" + (" and may use the copied files"
                                                                     if other.keyword == "RUN" else ""))
-    for f in ins.flags:
-        if f.name == "mount" and f.value is not None:
-            opts = dict(p.partition("=")[::2] for p in f.value.split(","))
-            if opts.get("type", "bind") == "bind":
-                raise Refuse("the RUN has a bind mount, which may read the build context")
+    if has_bind_mount(ins):
+        raise Refuse("the RUN has a bind mount, which may read the build context")
     st = a.state(r)
     for var in INPUT_VARS:
         if var in st.env:
@@ -162,6 +170,7 @@ def _plan(a: Analysis, r: int, b: int, cmds: list[Cmd]) -> Finding | None:
                if a.instructions[j].keyword in ("COPY", "ADD")]
     plan = Plan(a, r, b, cmds, ctx, writers)
     check_nested(plan)
+    check_setup_runs(plan, setup_runs)
     analyse_installs(plan)
     if not plan.installs:
         return None
@@ -171,7 +180,6 @@ def _plan(a: Analysis, r: int, b: int, cmds: list[Cmd]) -> Finding | None:
 def _build(plan: Plan) -> Finding:
     a = plan.a
     r, b = plan.r, plan.b
-    ins = a.instructions[r]
     st = a.state(r)
     moved = [w for w in plan.writers if w.index >= b]
     # Every file the install reads, and where it comes from.
