@@ -236,8 +236,8 @@ CD_INSTALL = BASE + "WORKDIR /app\nCOPY . .\nRUN cd /opt && pip install -r /app/
 REQS = {"requirements.txt": "flask\n", "src/m.py": "x\n"}
 
 
-def _bases(read: bool) -> dict[str, BaseFacts]:
-    source = "buildah store" if read else "known base: the test image"
+def _bases(read: bool, source: str | None = None) -> dict[str, BaseFacts]:
+    source = source or ("buildah store" if read else "an undocumented guess")
     return {"localhost/dockerfix-base": BaseFacts("localhost/dockerfix-base", source, read,
                                                   paths={"/opt": PathInfo(DIR)})}
 
@@ -250,8 +250,17 @@ def test_a_directory_only_assumed_to_exist_is_not_a_safe_fact(tmp_path: Path) ->
     assumed = run(CD_INSTALL, NAME, unsafe=True, path=tmp_path / "Dockerfile", bases=_bases(read=False))
     (finding,) = assumed.findings
     assert finding.fix is not None and not finding.fix.safe
-    assert any("/opt is taken to exist in the base image" in d and "known base" in d for d in finding.details)
+    assert any("/opt is taken to exist in the base image" in d and "undocumented guess" in d for d in finding.details)
     assert run(CD_INSTALL, NAME, path=tmp_path / "Dockerfile", bases=_bases(read=False)).output == CD_INSTALL
+
+
+def test_a_documented_default_of_a_well_known_base_is_named_and_safe(tmp_path: Path) -> None:
+    # The same policy as chown-layer: a documented default (knownbases) keeps the fix safe, and the details say so.
+    _fix(tmp_path, REQS, CD_INSTALL)  # writes the context
+    known = run(CD_INSTALL, NAME, path=tmp_path / "Dockerfile", bases=_bases(read=False, source="known base: test"))
+    (finding,) = known.findings
+    assert finding.fix is not None and finding.fix.safe and known.output != CD_INSTALL
+    assert any("documented default" in d and "/opt exists" in d for d in finding.details)
 
 
 def test_a_directory_a_run_has_used_is_proven(tmp_path: Path) -> None:
