@@ -46,6 +46,7 @@ import re
 from dataclasses import dataclass, field
 
 from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
+from dockerfix.refactor.context.scripts import notes as script_notes, run_created
 from dockerfix.refactor.dockerfile.facts import Account, accounts_created, copy_args, created_paths
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import is_under, join
@@ -242,7 +243,7 @@ def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
     for cmd in rs.script.commands:
         if cmd is op.cmd:
             break
-        created.extend(c.path for c in created_paths(cmd, env, cwd))
+        created.extend(c.path for c in run_created(a, idx, cmd, env, cwd))
     if not all(any(is_under(p, c) for c in created) for _, p in op.paths):
         return False
     written = _written_before(a, idx)
@@ -282,7 +283,7 @@ def _compute_writes(a: Analysis, j: int) -> list[str]:
         rs = a.run_script(j)
         if rs is None:
             return []
-        return [c.path for cmd in rs.script.commands for c in created_paths(cmd, rs.env, st.workdir)]
+        return [c.path for cmd in rs.script.commands for c in run_created(a, j, cmd, rs.env, st.workdir)]
     return []
 
 
@@ -547,7 +548,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], accounts) -> tuple[list[Edit],
             v = value(cmd.args[0], rs.env) if cmd.args else None
             cwd = join(cwd, v) if v is not None else None
             continue
-        for c in created_paths(cmd, rs.env, cwd):
+        for c in run_created(a, j, cmd, rs.env, cwd):
             covering = _covering(ops, c.path)
             if not covering or not cmd.top:
                 continue
@@ -555,7 +556,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], accounts) -> tuple[list[Edit],
                 continue
             made.append((c.path, None if saw_cd else c.raw, covering))
     if not made:
-        return [], []
+        return [], script_notes(a, j, [p for op in ops for _, p in op.paths])
     tag = f"line {ins.line}: RUN"
     if not rs.script.errexit:
         return [], [f"{tag} left as is: its commands are not joined by && (nor `set -e`), so a path may be missing"]

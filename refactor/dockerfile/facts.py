@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dockerfix.refactor.dockerfile.parse import Instruction
 from dockerfix.refactor.dockerfile.resolve import State, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
+from dockerfix.refactor.dockerfile import toolwrites
 from dockerfix.refactor.dockerfile.words import split_words
 
 
@@ -92,6 +93,8 @@ def _positional(cmd: Command, opts_with_value: set[str]) -> tuple[list[SWord], d
 
 def created_paths(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
     """Paths a command creates or fills, when the command is one we know and its words are static."""
+    if (tool := toolwrites.created(cmd, env, cwd)) is not None:  # package tools: pip, uv (toolwrites.py)
+        return _made(tool, cmd, env, cwd)
     name = posixpath.basename(cmd.name)
     words: list[SWord] = []
     if name == "mkdir":
