@@ -70,7 +70,8 @@ def notes(a: Analysis, j: int, targets: list[str]) -> list[str]:
             continue
         inside = cwd is not None and any(is_under(cwd, t) for t in targets)
         walk = script_walk(a, j, cmd, rs.env, cwd)
-        if walk is not None and walk.why_not and (inside or walk.text is None or any(t in walk.text for t in targets)):
+        if walk is not None and walk.why_not and (inside or walk.text is None or "$" in walk.text
+                                                  or any(t in walk.text for t in targets)):
             out.append(f"line {line}: what `{_shown(cmd)}` creates is not counted: {walk.why_not}")
         why = toolwrites.unproven(cmd, rs.env)
         if why and inside:
@@ -145,7 +146,7 @@ def _script_walk(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None
 def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit: bool, rel: str) -> Walk:  # type: ignore[no-untyped-def]
     """Walk a parsed script: the paths it creates that still exist at its end, or why nothing is proven."""
     if not script.simple:
-        return Walk(why_not=f"{rel} uses compound commands (if, loops, functions, pipes, ||, subshells)")
+        return Walk(why_not=f"{rel} uses more than plain commands (variable assignments, if, loops, functions, pipes, ||, subshells)")
     and_chain = all(c.connector in (None, "&&") for c in script.top)
     made: list[Created] = []
     stack: list[str | None] = []
