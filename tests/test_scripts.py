@@ -130,3 +130,23 @@ def test_unrelated_scripts_add_no_noise(tmp_path: Path) -> None:
     df = "FROM b\nWORKDIR /w\nCOPY x.sh .\nRUN bash x.sh\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n"
     result = _fix(tmp_path, df, {"x.sh": "apt-get update\n", "a": "a\n"})
     assert "x.sh" not in _details(result)
+
+
+def test_sourced_set_e_is_ignored_after_and_but_a_child_shell_keeps_it(tmp_path: Path) -> None:
+    """Measured with bash: why a sourced script needs `&&` throughout, while `bash x.sh` may rely on `set -e`."""
+    import shutil
+    import subprocess
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    (tmp_path / "s.sh").write_text("set -e\nfalse\necho after-false\n")
+    sourced = subprocess.run([bash, "-c", ". ./s.sh && echo chained"], cwd=tmp_path, capture_output=True, text=True)
+    assert sourced.returncode == 0 and "after-false" in sourced.stdout
+    child = subprocess.run([bash, "-c", "bash ./s.sh && echo chained"], cwd=tmp_path, capture_output=True, text=True)
+    assert child.returncode != 0 and child.stdout == ""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "s.sh").write_text("echo from-path\n")
+    found = subprocess.run([bash, "-c", ". s.sh"], cwd=tmp_path, capture_output=True, text=True,
+                           env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"})
+    assert found.stdout == "from-path\n"  # `. name` looks in PATH before the working directory

@@ -79,3 +79,17 @@ def test_unproven_tools_say_why(script: str, word: str) -> None:
 def test_proven_tools_have_no_excuse() -> None:
     for script in ("/opt/venv/bin/pip install x", "echo hi", "mkdir /x"):
         assert unproven(analyse(script).commands[0], ENV) is None
+
+
+def test_pip_prefix_skips_what_is_installed_and_an_empty_file_writes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Measured with the pip of the test environment: why --prefix needs -I and a requirement on the command line."""
+    import subprocess
+    import sys
+
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--disable-pip-version-check"]
+    (tmp_path / "empty.txt").write_text("")
+    done = subprocess.run([*pip, "--prefix", str(tmp_path / "p1"), "pip"], capture_output=True)
+    assert done.returncode == 0 and not (tmp_path / "p1").exists()  # "already satisfied": nothing written
+    done = subprocess.run([*pip, "-I", "--prefix", str(tmp_path / "p2"), "-r", str(tmp_path / "empty.txt")],
+                          capture_output=True)
+    assert done.returncode == 0 and not (tmp_path / "p2").exists()
