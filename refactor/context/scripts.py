@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dockerfix.refactor.context import buildcontext
-from dockerfix.refactor.dockerfile import toolwrites
+from dockerfix.refactor.dockerfile import toolsteps, toolwrites
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import Created, copy_args, created_paths
 from dockerfix.refactor.dockerfile.resolve import is_under, join
@@ -45,10 +45,12 @@ class Walk:
 
 
 def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
-    """What `cmd` (a command of the RUN at index j) creates: `created_paths`, plus a context script's paths."""
+    """What `cmd` (a command of the RUN at index j) creates: `created_paths`, a venv it uses through activate or
+    PATH (toolsteps), and a context script's paths."""
     out = created_paths(cmd, env, cwd)
     if a.instructions[j].keyword != "RUN":
         return out
+    out += toolsteps.created(a, j, cmd, env, cwd)
     walk = script_walk(a, j, cmd, env, cwd)
     # The script's own words mean nothing in the RUN: the paths are written out (raw None).
     return out + ([] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created])
@@ -74,7 +76,7 @@ def notes(a: Analysis, j: int, targets: list[str]) -> list[str]:
                                                   or any(t in walk.text for t in targets)):
             out.append(f"line {line}: what `{_shown(cmd)}` creates is not counted: {walk.why_not}")
         why = toolwrites.unproven(cmd, rs.env)
-        if why and inside:
+        if why and inside and not toolsteps.created(a, j, cmd, rs.env, cwd):
             out.append(f"line {line}: what `{_shown(cmd)}` writes is not counted: {why}")
     return out
 
