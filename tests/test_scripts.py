@@ -150,3 +150,26 @@ def test_sourced_set_e_is_ignored_after_and_but_a_child_shell_keeps_it(tmp_path:
     found = subprocess.run([bash, "-c", ". s.sh"], cwd=tmp_path, capture_output=True, text=True,
                            env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"})
     assert found.stdout == "from-path\n"  # `. name` looks in PATH before the working directory
+
+
+@pytest.mark.parametrize(
+    "step, appended",
+    [
+        # The caller follows `cd` only: after pushd a relative path is not known.
+        ('SHELL ["/bin/bash", "-c"]\nRUN pushd /tmp && git clone https://h/o/r && popd', None),
+        ("RUN mkdir -p /w/tmp && rm -rf /w/tmp", None),
+        ("RUN mkdir -p /w/a /w/b && rm -rf /w/a", "/w/b"),
+        ("RUN mkdir -p /w/a && rm -rf $GONE", None),
+        ("RUN mkdir -p /w/a && rm -rf /var/lib/apt/lists/*", "/w/a"),
+        ("RUN mkdir -p /w/a && rm -rf /w/*", None),
+        ("RUN mkdir -p /w/a && mv /w/a /w/b", "/w/b"),
+    ],
+)
+def test_paths_the_step_removes_again_do_not_count(step: str, appended: str | None) -> None:
+    df = f"FROM b\nWORKDIR /w\n{step}\nRUN chown -R 1000:1000 /w\n"
+    out = run(df, ["chown-layer"]).output
+    last = step.splitlines()[-1]
+    if appended is None:
+        assert f"{last}\n" in out
+    else:
+        assert f"{last} && chown -R 1000:1000 {appended}\n" in out

@@ -47,13 +47,43 @@ class Walk:
 def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
     """What `cmd` (a command of the RUN at index j) creates: `created_paths`, a venv it uses through activate or
     PATH (toolsteps), and a context script's paths."""
+    rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
+    if rs is None:
+        return created_paths(cmd, env, cwd)
+    if any(c.start < cmd.start and posixpath.basename(c.name) in ("pushd", "popd") for c in rs.script.commands):
+        cwd = None  # the caller follows `cd` only: a relative path after pushd/popd lands elsewhere
     out = created_paths(cmd, env, cwd)
-    if a.instructions[j].keyword != "RUN":
-        return out
     out += toolsteps.created(a, j, cmd, env, cwd)
     walk = script_walk(a, j, cmd, env, cwd)
     # The script's own words mean nothing in the RUN: the paths are written out (raw None).
-    return out + ([] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created])
+    out += [] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created]
+    return _still_there(rs.script.commands, cmd, out, env, cwd)
+
+
+def _still_there(commands: list[Command], cmd: Command, made: list[Created], env: Mapping[str, str | None],
+                 cwd: str | None) -> list[Created]:
+    """Drop what a later rm/rmdir/unlink/mv of the same step removes (all of it when an operand is unknown)."""
+    if not made:
+        return made
+    moved = False
+    for c in commands:
+        if c.start <= cmd.start:
+            continue
+        name = posixpath.basename(c.name)
+        if name in ("cd", "pushd", "popd"):
+            moved = True
+        if name not in ("rm", "rmdir", "unlink", "mv"):
+            continue
+        ops = [w for w in c.args if not w.raw.startswith("-")]
+        for w in ops[:-1] if name == "mv" else ops:
+            v = value(w, env)
+            if v is None:
+                v = _glob_parent(w.raw, env)  # `rm -rf /var/lib/apt/lists/*` removes only below that directory
+            p = None if v is None else v if v.startswith("/") else (None if moved else join(cwd, v))
+            if p is None:
+                return []
+            made = [m for m in made if not is_under(m.path, p)]
+    return made
 
 
 def notes(a: Analysis, j: int, targets: list[str]) -> list[str]:
@@ -226,6 +256,15 @@ def _removes(c: Command, env: Mapping[str, str | None], cwd: str | None, made: l
             return f"{rel} runs `{_shown(c)}` on a path whose value is unknown"
         made[:] = [m for m in made if not is_under(m.path, p)]
     return None
+
+
+def _glob_parent(raw: str, env: Mapping[str, str | None]) -> str | None:
+    """The directory a glob word can only match below (`/a/b/*.log` -> `/a/b`), or None."""
+    cut = min((raw.index(ch) for ch in "*?[" if ch in raw), default=-1)
+    if cut < 0 or "/" not in raw[:cut]:
+        return None
+    head = raw[: raw.rindex("/", 0, cut)] or "/"
+    return value(head, env)
 
 
 def _invocation(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> Invocation | str | None:
