@@ -26,6 +26,9 @@ def _fixed() -> str:
 def test_addgh_step_re_owns_the_clones() -> None:
     out = _fixed()
     assert "\nRUN bash addGH.sh && chown -R 1000:1000 /data/repos\n" in out
+    # mkdir -p makes /data/srv/TaskManager and /data/srv/Publisher too: they are re-owned where they are made.
+    assert "${WDIR}/srv/TaskManager/logs && chown -R 1000:1000 /data/srv/TaskManager\n" in out
+    assert "${WDIR}/srv/Publisher/PublisherFiles && chown -R 1000:1000 /data/srv/Publisher\n" in out
     result = run(DOCKERFILE.read_text(), ["chown-layer"], path=DOCKERFILE, context=CTX)
     [finding] = [f for f in result.findings if f.fix]
     assert finding.fix.safe

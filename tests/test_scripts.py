@@ -173,3 +173,24 @@ def test_paths_the_step_removes_again_do_not_count(step: str, appended: str | No
         assert f"{last}\n" in out
     else:
         assert f"{last} && chown -R 1000:1000 {appended}\n" in out
+
+
+@pytest.mark.parametrize(
+    "step, appended",
+    [
+        # /data/srv is known to exist (the COPY wrote below it): mkdir -p makes /data/srv/tm and what is under it.
+        ("RUN mkdir -p /data/srv/tm/current /data/srv/tm/cfg", "/data/srv/tm"),
+        ("RUN mkdir -p /data/srv/tmp", "/data/srv/tmp"),
+        ("RUN mkdir -p /data/new/x", "/data/new"),
+        ("RUN mkdir /data/srv/a", "/data/srv/a"),
+    ],
+)
+def test_mkdir_p_counts_the_directories_it_makes_below_a_known_one(step: str, appended: str) -> None:
+    df = f"FROM b\nCOPY a /data/srv/current/a\n{step}\nRUN chown -R 1000:1000 /data\n"
+    out = run(df, ["chown-layer"]).output
+    assert f"{step} && chown -R 1000:1000 {appended}\n" in out
+
+
+def test_mkdir_p_without_a_known_parent_counts_only_what_it_names() -> None:
+    df = "FROM b\nRUN mkdir -p /data/new/x\nRUN chown -R 1000:1000 /data\n"
+    assert "RUN mkdir -p /data/new/x && chown -R 1000:1000 /data/new/x\n" in run(df, ["chown-layer"]).output

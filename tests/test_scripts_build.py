@@ -35,3 +35,17 @@ def test_script_clones_are_stored_once(builder, tmp_path: Path, how: str) -> Non
     # The clones (README, src/main.py, .git/HEAD) are no longer stored a second time, and neither is big.txt.
     assert result.saved_bytes > 20_000
     assert result.fixed_stats.efficiency >= 0.99
+
+
+def test_mkdir_p_parents_re_owned_where_made(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dockerfile = ("FROM localhost/dockerfix-base\nCOPY a /data/srv/current/a\n"
+                  "RUN mkdir -p /data/srv/tm/current /data/srv/tm/cfg\nCOPY a /data/srv/tm/current/a\n"
+                  "RUN chown -R 1000:1000 /data\n")
+    (tmp_path / "a").write_text("a" * 5000)
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    fixed = run(dockerfile, ["chown-layer"], path=tmp_path / "Dockerfile").output
+    assert "RUN mkdir -p /data/srv/tm/current /data/srv/tm/cfg && chown -R 1000:1000 /data/srv/tm\n" in fixed
+    (tmp_path / "Dockerfile.fixed").write_text(fixed)
+    result = verify(tmp_path / "Dockerfile", tmp_path / "Dockerfile.fixed", tmp_path, builder)
+    assert [d.text for d in result.differences] == []
+    assert result.saved_bytes >= 10_000

@@ -53,11 +53,50 @@ def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None]
     if any(c.start < cmd.start and posixpath.basename(c.name) in ("pushd", "popd") for c in rs.script.commands):
         cwd = None  # the caller follows `cd` only: a relative path after pushd/popd lands elsewhere
     out = created_paths(cmd, env, cwd)
+    out = _with_new_parents(a, j, cmd, out)
     out += toolsteps.created(a, j, cmd, env, cwd)
     walk = script_walk(a, j, cmd, env, cwd)
     # The script's own words mean nothing in the RUN: the paths are written out (raw None).
     out += [] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created]
     return _still_there(rs.script.commands, cmd, out, env, cwd)
+
+
+def _with_new_parents(a: Analysis, j: int, cmd: Command, made: list[Created]) -> list[Created]:
+    """`mkdir -p A/B/C` where A is known to exist (an earlier step of the stage wrote it or below it) and A/B is
+    not: A/B exists after the step, so it is what the step creates (whether or not the base image had it)."""
+    if posixpath.basename(cmd.name) != "mkdir" or not any(w.raw in ("-p", "--parents") or
+                                                          (w.raw.startswith("-") and not w.raw.startswith("--")
+                                                           and "p" in w.raw) for w in cmd.args):
+        return made
+    known = _existing_before(a, j)
+    out: list[Created] = []
+    for c in made:
+        top = c.path
+        parent = posixpath.dirname(top)
+        while parent != "/" and not any(is_under(k, parent) for k in known):
+            top, parent = parent, posixpath.dirname(parent)
+        if parent != "/" and top != c.path and not any(is_under(k, top) for k in known):
+            out.append(Created(top, None, c.command))
+        out.append(c)
+    return out
+
+
+def _existing_before(a: Analysis, j: int) -> list[str]:
+    """Paths that earlier steps of the stage wrote (so they and their parents exist), as far as facts tell."""
+    key = ("scripts:existing", j)
+    if key not in a.memo:
+        stage = a.resolved.stage_of(j)
+        found: list[str] = []
+        for k in range(stage.first + 1 if stage else 0, j):
+            ins = a.instructions[k]
+            if ins.keyword in ("COPY", "ADD"):
+                ca = copy_args(ins, a.state(k), a.df.escape)
+                if ca is not None and ca.dest is not None:
+                    found.append(ca.dest if ca.dest_is_dir else posixpath.dirname(ca.dest))
+            elif ins.keyword == "WORKDIR" and a.after(k).workdir:
+                found.append(a.after(k).workdir)  # type: ignore[arg-type]
+        a.memo[key] = found
+    return a.memo[key]  # type: ignore[return-value]
 
 
 def _still_there(commands: list[Command], cmd: Command, made: list[Created], env: Mapping[str, str | None],
