@@ -162,22 +162,26 @@ def _uv(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tu
 
 
 def unproven(cmd: Command, env: Mapping[str, str | None]) -> str | None:
-    """Why a tool command's writes are not proven, for a finding; None when it is not such a tool."""
+    """Why a tool command's writes are not proven, and what would prove them, for a finding; None when it is not
+    such a tool or its writes are proven."""
     name = posixpath.basename(cmd.name)
     first = cmd.args[0].raw if cmd.args else ""
+    yourself = "append `&& chown -R OWNER DIR` to this step yourself, or run it as the owner"
     if name == "npm" and first in ("ci", "install", "i"):
         return (f"`npm {first}` writes node_modules in the project directory npm finds from the working directory, "
-                "and none for a project without dependencies")
+                f"and none for a project without dependencies; {yourself}")
     if name == "poetry" and first == "install":
         return ("`poetry install` writes into the environment poetry selects (an active venv, an in-project .venv "
-                "or its cache): not proven from the Dockerfile")
+                f"or its cache, each settable by the base image); {yourself}")
     if name == "uv" and first == "sync":
-        return "`uv sync` writes the project's .venv in the project root uv discovers (or $UV_PROJECT_ENVIRONMENT)"
+        return ("`uv sync` writes the .venv of the project root uv discovers; set `ENV UV_PROJECT_ENVIRONMENT=` to an "
+                "absolute path so the step names it")
     pip = pip_call(cmd, env)
     if pip is not None and not created(cmd, env, None):
         if pip.has("--prefix", "--user"):
             return ("`pip install --prefix/--user` skips requirements already installed elsewhere (and `-r` of an "
                     "empty file writes nothing): add --ignore-installed and a requirement on the command line")
         if pip.exe_dir is None:
-            return "`pip` is looked up in PATH: the environment it installs into is not named by the command"
+            return ("`pip` is looked up in PATH: call the venv's own pip (`/opt/venv/bin/pip install`), or create the "
+                    "venv in this Dockerfile and put its bin first in PATH with ENV")
     return None
