@@ -109,6 +109,10 @@ def test_removed_paths_do_not_count(tmp_path: Path) -> None:
         ("set -e\nmkdir /data/x\n", "RUN . ./x.sh", "", "sourced and sets"),
         ("set -e\nmkdir /data/x\n".replace("\n", "\r\n"), "RUN bash x.sh", "", "CR line ends"),
         ("#!/usr/bin/env python3\nprint(1)\n", "RUN ./x.sh", "", "not a POSIX shell"),
+        ("set -e\nmkdir /data/x\necho $(rm -rf /data/x)\n", "RUN bash x.sh", "", "command substitutions"),
+        ('set -e\nmkdir -p "/data/$@"\n', "RUN bash x.sh a", "", "such as $@"),
+        ("set -e\nmkdir /data/x\nenv rm -rf /data/x\n", "RUN bash x.sh", "", "`env rm -rf /data/x`"),
+        ("set -e\nmkdir /data/x\nbash other.sh\n", "RUN bash x.sh", "", "`bash other.sh`"),
     ],
 )
 def test_scripts_that_prove_nothing_say_why(tmp_path: Path, script: str, run_line: str, between: str,
@@ -117,6 +121,12 @@ def test_scripts_that_prove_nothing_say_why(tmp_path: Path, script: str, run_lin
     result = _fix(tmp_path, df, {"x.sh": script})
     assert f"{run_line}\n" in result.output  # nothing appended
     assert reason in _details(result), _details(result)
+
+
+def test_positional_parameters_come_from_the_command_line(tmp_path: Path) -> None:
+    df = "FROM b\nWORKDIR /w\nCOPY x.sh .\nRUN sh x.sh /data/made\nRUN chown -R 1000:1000 /data\n"
+    out = _fix(tmp_path, df, {"x.sh": "set -e\nmkdir -p \"$1\"\n"}).output
+    assert "RUN sh x.sh /data/made && chown -R 1000:1000 /data/made\n" in out
 
 
 def test_a_script_not_copied_from_the_context(tmp_path: Path) -> None:

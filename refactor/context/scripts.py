@@ -13,6 +13,7 @@ This lives with the build context because it reads context files; the commands' 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -27,11 +28,12 @@ _SHELLS = ("sh", "bash", "dash", "ash")
 # Commands whose only effects are output, shell state this walk tracks, or writes that cannot remove a
 # path (git writes inside the repository it runs in, and `git config --global` into $HOME).
 _INERT = {"echo", "printf", "true", ":", "test", "[", "pwd", "dirs", "ls", "cat", "grep", "id", "whoami", "date",
-          "uname", "env", "which", "sleep", "chmod", "chown", "chgrp"}
+          "uname", "which", "sleep", "chmod", "chown", "chgrp"}
 _GIT_INERT = {"remote", "config", "status", "log", "rev-parse", "describe", "show", "fetch", "tag", "branch",
               "checkout", "switch", "submodule", "lfs", "gc", "version", "--version"}
 _CREATORS = {"mkdir", "git", "ln", "cp", "touch", "install", "tar", "unzip", "curl", "wget"}
 _SET_OPTS = set("euxvo")
+_SPECIAL = re.compile(r"\$[@*#?$!-]|\$\{[@*#?$!-]")  # special parameters: the word expansion here does not know them
 # Between the COPY and the RUN, a step may run these without changing the script's content.
 _BENIGN_BETWEEN = {"chmod", "chown", "chgrp", "echo", "ls", "true", ":", "mkdir", "id", "pwd"}
 
@@ -218,6 +220,11 @@ def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit:
     """Walk a parsed script: the paths it creates that still exist at its end, or why nothing is proven."""
     if not script.simple:
         return Walk(why_not=f"{rel} uses more than plain commands (variable assignments, if, loops, functions, pipes, ||, subshells)")
+    if any(not c.top for c in script.commands):
+        return Walk(why_not=f"{rel} runs commands inside command substitutions, whose effects are not followed")
+    special = next((c for c in script.commands if _SPECIAL.search(" ".join(w.raw for w in c.words))), None)
+    if special is not None:
+        return Walk(why_not=f"{rel} uses shell parameters such as $@ or $$ (`{_shown(special)}`)")
     and_chain = all(c.connector in (None, "&&") for c in script.top)
     made: list[Created] = []
     stack: list[str | None] = []
