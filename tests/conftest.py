@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -9,9 +10,17 @@ from pathlib import Path
 import pytest
 
 from dockerfix.refactor.images.build import Builder, BuildError, BuildResult, find_builder
+from dockerfix.refactor.images.builder import DEBIAN_ROOTFS_ENV, debian_rootfs
 from dockerfix.refactor.images.image import Image, load_image
 
-INSTALL_HINT = "apt-get install -y buildah busybox-static"
+ROOT = Path(__file__).resolve().parents[1]
+# Every build test runs on both: buildah (what this machine has) and docker with BuildKit (what users run).
+BUILDERS = ("buildah", "docker")
+INSTALL_HINT = {
+    "buildah": "apt-get install -y buildah busybox-static",
+    "docker": "a Docker daemon with BuildKit: eval \"$(tests/builders/dockerd.sh start /tmp/dfd)\" after "
+              "tests/builders/dockerd.sh install",
+}
 
 
 def _unavailable(reason: str) -> None:
@@ -21,21 +30,30 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def builder() -> Iterator[Builder]:
-    """A buildah builder with a private store and the test base image ``localhost/dockerfix-base`` loaded.
-
-    Skips when buildah cannot build here; fails instead when the CI variable is set.
-    """
-    found = find_builder("buildah")
+def open_builder(name: str) -> Builder:
+    """A working builder ``name`` with the test base image loaded; skips (fails on CI) when it cannot build here."""
+    found = find_builder(name)
     if found is None:
-        _unavailable(f"buildah is missing or cannot use a private store here ({INSTALL_HINT})")
+        what = "no Docker daemon answers `docker info`" if name == "docker" else \
+            "buildah is missing or cannot use a private store here"
+        _unavailable(f"{name}: {what} ({INSTALL_HINT[name]})")
     assert found is not None
     try:
         found.check()
     except (BuildError, OSError, subprocess.CalledProcessError) as exc:
         found.close()
-        _unavailable(f"buildah cannot build the test base image here ({INSTALL_HINT}): {exc}")
+        _unavailable(f"{name} cannot build the test base image here ({INSTALL_HINT[name]}): {exc}")
+    return found
+
+
+@pytest.fixture(scope="session", params=BUILDERS)
+def builder(request: pytest.FixtureRequest) -> Iterator[Builder]:
+    """A builder with a private store (buildah) or private tags (docker) and ``localhost/dockerfix-base`` loaded.
+
+    Parametrized: every test that uses it runs as ``[buildah]`` and ``[docker]``. Skips when that builder cannot
+    build here; fails instead when the CI variable is set.
+    """
+    found = open_builder(request.param)
     yield found
     found.close()
 
@@ -69,6 +87,36 @@ class ContextBuilds:
 @pytest.fixture
 def build_image(builder: Builder, tmp_path: Path) -> ContextBuilds:
     """``build_image(dockerfile_text, files={"app/x": b"..."})``: one fresh build context per test."""
+    context = tmp_path / "context"
+    context.mkdir()
+    return ContextBuilds(builder, context)
+
+
+@pytest.fixture(scope="session")
+def debian_rootfs_tar() -> Path:
+    """The Debian bookworm minbase rootfs of tests/builders/debian-base.sh: built once, cached between runs."""
+    explicit = os.environ.get(DEBIAN_ROOTFS_ENV)
+    if explicit:
+        if not Path(explicit).is_file():
+            _unavailable(f"{DEBIAN_ROOTFS_ENV}={explicit} is not a file")
+        return Path(explicit)
+    script = ROOT / "tests" / "builders" / "debian-base.sh"
+    out = debian_rootfs().parent
+    if shutil.which("debootstrap") is None and not debian_rootfs().is_file():
+        _unavailable("the Debian test base needs debootstrap (apt-get install -y debootstrap) and root")
+    proc = subprocess.run(["bash", str(script), str(out)], capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        _unavailable(f"tests/builders/debian-base.sh failed: {proc.stderr.strip()[-500:]}")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def debian_build_image(builder: Builder, debian_rootfs_tar: Path, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> ContextBuilds:
+    """Like ``build_image``, for Dockerfiles ``FROM localhost/dockerfix-debian`` (bash, GNU coreutils and findutils,
+    useradd, stub pip/npm/poetry/uv/git); parametrized by builder through ``builder``."""
+    monkeypatch.setenv(DEBIAN_ROOTFS_ENV, str(debian_rootfs_tar))
+    builder.ensure_debian()
     context = tmp_path / "context"
     context.mkdir()
     return ContextBuilds(builder, context)

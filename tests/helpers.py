@@ -12,7 +12,10 @@ SAMPLES = ROOT / "samples"
 
 
 def fix(text: str, select: list[str] | None = None, unsafe: bool = False, path: Path | None = None) -> str:
-    return run(text, select or transforms.names(), unsafe, path=path).output
+    """Fix ``text`` with the test base images' facts known (``tests/testbases.py``), as a reader would find them."""
+    from .testbases import table
+
+    return run(text, select or transforms.names(), unsafe, path=path, bases=table()).output
 
 
 def sample_dirs() -> list[Path]:

@@ -126,7 +126,8 @@ def test_failed_build_raises_with_log_tail(build_image: ContextBuilds) -> None:
 
 
 # ---------------------------------------------------------------------- builder facts the transforms rely on
-# Measured with buildah 1.28 and Debian's busybox; a change here means a transform's "same image" claim moved.
+# Measured with buildah 1.28, Docker 26.1.5 (BuildKit 0.13) and Debian's busybox; a change here means a transform's
+# "same image" claim moved.
 
 FACTS = """\
 FROM localhost/dockerfix-base AS stage
@@ -161,11 +162,49 @@ def _owner_mode(record: FileRecord) -> tuple[int, int, str]:
     return record.uid, record.gid, oct(record.mode)
 
 
+# Where the builders differ (docs/builder-semantics.md, "buildah and BuildKit differ"): the expected value per builder.
+CONTEXT_SETUID = {"buildah": "0o755", "docker": "0o4755"}
+
+
 @pytest.mark.build
-def test_fact_buildah_copy_from_context_drops_setuid(facts: dict[str, FileRecord]) -> None:
-    # buildah's COPY strips setuid/setgid from build-context sources, with or without --chown.
-    assert _owner_mode(facts["/plain/suid"]) == (0, 0, "0o755")
-    assert _owner_mode(facts["/chowned/suid"]) == (1000, 1000, "0o755")
+def test_difference_copy_from_context_setuid_buildah_drops_buildkit_keeps(
+    facts: dict[str, FileRecord], builder: Builder
+) -> None:
+    # buildah's COPY strips setuid/setgid from build-context sources, with or without --chown; BuildKit keeps them.
+    mode = CONTEXT_SETUID[builder.name]
+    assert _owner_mode(facts["/plain/suid"]) == (0, 0, mode)
+    assert _owner_mode(facts["/chowned/suid"]) == (1000, 1000, mode)
+
+
+WORKDIRS = """\
+FROM localhost/dockerfix-base
+USER 1000
+WORKDIR /wd-user
+USER root
+WORKDIR /wd-unused
+WORKDIR /wd-used
+RUN true
+WORKDIR /wd-trailing
+"""
+
+
+@pytest.mark.build
+def test_difference_workdir_buildkit_creates_at_once_buildah_only_for_a_run(build_image: ContextBuilds) -> None:
+    """BuildKit: every WORKDIR makes its directory at once, in a layer of its own, owned by the current USER.
+    buildah 1.28: a WORKDIR's directory appears only when a later RUN runs in it (then root-owned), so a WORKDIR
+    never used by a RUN (the trailing one included) leaves no directory and no layer."""
+    _, image = build_image(WORKDIRS)
+    files = flatten(image)
+    made = {p: _owner_mode(files[p]) if p in files else None for p in ("/wd-user", "/wd-unused", "/wd-used", "/wd-trailing")}
+    workdir_layers = [layer for layer in image.layers if layer.created_by.startswith("WORKDIR")]
+    if build_image.builder.name == "docker":
+        assert made == {"/wd-user": (1000, 1000, "0o755"), "/wd-unused": (0, 0, "0o755"),
+                        "/wd-used": (0, 0, "0o755"), "/wd-trailing": (0, 0, "0o755")}
+        assert [layer.created_by for layer in workdir_layers] == [f"WORKDIR {p}" for p in made]
+    else:
+        assert made == {"/wd-user": None, "/wd-unused": None, "/wd-used": (0, 0, "0o755"), "/wd-trailing": None}
+        assert workdir_layers == []
+    assert image.config.working_dir == "/wd-trailing"
 
 
 @pytest.mark.build

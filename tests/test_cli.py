@@ -12,8 +12,9 @@ import pytest
 
 from .helpers import SAMPLES
 
-BEFORE = "FROM b\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n"
-CLEAN = "FROM b\nCOPY --chown=1000:1000 a /data/a\n"
+# debian: a well-known base, whose documented defaults (tests of chown-layer) make the fix safe.
+BEFORE = "FROM debian\nCOPY a /data/a\nRUN chown -R 1000:1000 /data\n"
+CLEAN = "FROM debian\nCOPY --chown=1000:1000 a /data/a\n"
 
 
 def dockerfix(*args: str, cwd: Path, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,7 +81,7 @@ def test_diff_applies_with_git_apply(repo: Path) -> None:
 def test_stdin_stdout(repo: Path) -> None:
     r = dockerfix("fix", "-", cwd=repo, stdin=BEFORE)
     assert r.returncode == 0
-    assert r.stdout.startswith("FROM b\nCOPY --chown=1000:1000 a /data/a\nRUN find /data")
+    assert r.stdout.startswith("FROM debian\nCOPY --chown=1000:1000 a /data/a\nRUN find /data")
     r = dockerfix("check", "-", cwd=repo, stdin=CLEAN)
     assert r.returncode == 0
 

@@ -444,10 +444,8 @@ UNCHANGED: dict[str, tuple[dict[str, str], str]] = {
     "poetry-already-split": (POETRY, HEAD + "COPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root\n"
                                             "COPY . .\nRUN poetry install\n"),
     "suppressed": (REQS, HEAD + "COPY . .\n# dockerfix: ignore=deps-first\nRUN pip install -r requirements.txt\n"),
-    "copy-with-one-argument": (REQS, HEAD + "COPY onlyone\nRUN pip install -r requirements.txt\n"),
     "remote-add-only": (REQS, HEAD + "ADD https://example.com/x.tgz /tmp/\nRUN pip install -r requirements.txt\n"),
     "unparsable-without-an-install": (NPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm run build && (\n"),
-    "run-before-from": (REQS, "RUN pip install -r requirements.txt\nFROM python:3.12\n"),
     "project-declares-no-dependencies": (PROJECT_NO_DEPS, HEAD + "COPY . .\nRUN pip install .\n"),
     "pip-project-already-split": (PROJECT_NO_DEPS, HEAD + "COPY requirements.txt .\nRUN echo $X && pip install -r "
                                                            "requirements.txt\nCOPY . .\nRUN pip install -r requirements.txt .\n"),
@@ -753,6 +751,7 @@ def test_fixed(tmp_path: Path, name: str) -> None:
     result = run(before, NAME, path=_context(tmp_path, files))
     assert result.output == after
     assert all(f.safe for f in result.findings)
+    assert {f.transform for f in result.findings} == {"deps-first"}
     assert fix(tmp_path, files, after, unsafe=True) == after  # idempotent, nothing left to do
 
 

@@ -25,9 +25,9 @@ HOSTILE_FILES: dict[str, bytes | None] = {
     "empty": b"",
     "binary": bytes(range(256)) * 4,
     "latin-1": "FROM a\nLABEL who=\"Jos\u00e9\"\n".encode("latin-1"),
-    "bom": b"\xef\xbb\xbfFROM a\nCOPY x /data/x\nRUN chown -R 1:1 /data\n",
+    "bom": b"\xef\xbb\xbfFROM debian\nCOPY x /data/x\nRUN chown -R 1:1 /data\n",
     "crlf": BEFORE.replace("\n", "\r\n").encode(),
-    "mixed-endings": b"FROM a\r\nCOPY x /data/x\nRUN chown -R 1:1 /data\r\n",
+    "mixed-endings": b"FROM debian\r\nCOPY x /data/x\nRUN chown -R 1:1 /data\r\n",
     "no-final-newline": BEFORE.rstrip("\n").encode(),
     "ten-megabytes": None,  # built below
     "ten-thousand-instructions": ("FROM a\n" + "RUN echo hi\n" * 10_000).encode(),
@@ -47,7 +47,7 @@ EXPECT_ERROR = {"binary", "latin-1", "unterminated-heredoc", "unknown-instructio
 
 def _content(name: str) -> bytes:
     if name == "ten-megabytes":
-        return ("FROM a\n" + "# padding comment line\n" * 450_000 + BEFORE[7:]).encode()
+        return ("FROM a\n" + "# padding comment line\n" * 450_000 + BEFORE.split("\n", 1)[1]).encode()
     data = HOSTILE_FILES[name]
     assert data is not None
     return data

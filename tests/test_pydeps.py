@@ -419,7 +419,7 @@ def test_setup_py_reads(name: str) -> None:
     (["# c", "x  # pinned", "", "  y  "], ["x", "y"]),
 ])
 def test_setuptools_lines(lines: list[str], expected: list[str]) -> None:
-    assert pydeps._setuptools_lines(["\n".join(lines)]) == expected
+    assert pydeps.setuptools_lines(["\n".join(lines)]) == expected
 
 
 def test_setup_py_reading_continued_lines_is_not_pip_reading_them() -> None:

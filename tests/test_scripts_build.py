@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from dockerfix.refactor.engine import run
+
+from .testbases import table
 from dockerfix.refactor.images.verify import verify
 
 pytestmark = pytest.mark.build
@@ -27,7 +29,7 @@ def test_script_clones_are_stored_once(builder, tmp_path: Path, how: str) -> Non
     (tmp_path / "addGH.sh").chmod(0o755)
     (tmp_path / "big.txt").write_text("x" * 20_000)
     (tmp_path / "Dockerfile").write_text(dockerfile)
-    fixed = run(dockerfile, ["chown-layer"], path=tmp_path / "Dockerfile").output
+    fixed = run(dockerfile, ["chown-layer"], path=tmp_path / "Dockerfile", bases=table()).output
     assert f"RUN {how} && chown -R 1000:1000 /data/repos\n" in fixed
     (tmp_path / "Dockerfile.fixed").write_text(fixed)
     result = verify(tmp_path / "Dockerfile", tmp_path / "Dockerfile.fixed", tmp_path, builder)
@@ -43,7 +45,7 @@ def test_mkdir_p_parents_re_owned_where_made(builder, tmp_path: Path) -> None:  
                   "RUN chown -R 1000:1000 /data\n")
     (tmp_path / "a").write_text("a" * 5000)
     (tmp_path / "Dockerfile").write_text(dockerfile)
-    fixed = run(dockerfile, ["chown-layer"], path=tmp_path / "Dockerfile").output
+    fixed = run(dockerfile, ["chown-layer"], path=tmp_path / "Dockerfile", bases=table()).output
     assert "RUN mkdir -p /data/srv/tm/current /data/srv/tm/cfg && chown -R 1000:1000 /data/srv/tm\n" in fixed
     (tmp_path / "Dockerfile.fixed").write_text(fixed)
     result = verify(tmp_path / "Dockerfile", tmp_path / "Dockerfile.fixed", tmp_path, builder)

@@ -6,13 +6,15 @@ import pytest
 
 from dockerfix.refactor.engine import run
 
+from .testbases import table
+
 HEAD = "FROM b\nRUN python3 -m venv /opt/venv\n"
 TAIL = "RUN chown -R 1000:1000 /opt/venv\n"
 FIND = " && find /opt/venv \\( ! -user 1000"
 
 
 def _out(text: str) -> str:
-    return run(text, ["chown-layer"]).output
+    return run(text, ["chown-layer"], bases=table()).output
 
 
 @pytest.mark.parametrize(
@@ -51,3 +53,11 @@ def test_the_venv_pip_installs_into_is_re_owned_in_that_step(middle: str, step: 
 def test_nothing_proven_nothing_appended(text: str) -> None:
     out = _out(text)
     assert "pip install flask && find" not in out and "pip install flask && chown" not in out
+
+
+def test_a_venv_pip_or_activate_between_does_not_block_earlier_copies() -> None:
+    text = ("FROM b\nRUN python3 -m venv /opt/venv\nCOPY r.txt /opt/app/r.txt\nRUN /opt/venv/bin/pip install -r /opt/app/r.txt\n"
+            "RUN . /opt/venv/bin/activate && pip install six\nRUN chown -R 1000:1000 /opt/venv /opt/app\n")
+    assert "COPY --chown=1000:1000 r.txt /opt/app/r.txt\n" in _out(text)
+    unknown = text.replace("/opt/venv/bin/pip install", "/opt/other/bin/pip install")
+    assert "COPY r.txt /opt/app/r.txt\n" in _out(unknown)  # not a venv this Dockerfile made: its program is unknown

@@ -6,13 +6,22 @@ import pytest
 
 from dockerfix.refactor.dockerfile.facts import created_paths
 from dockerfix.refactor.dockerfile.shell import analyse
-from dockerfix.refactor.dockerfile.toolwrites import unproven
+from dockerfix.refactor.dockerfile.resolve import join
+from dockerfix.refactor.dockerfile.toolwrites import created, unproven
 
 ENV = {"V": "/opt/venv", "HOME": "/root", "U": None}
 
 
 def _created(script: str, env: dict | None = None, cwd: str | None = "/w") -> list[str]:  # type: ignore[type-arg]
-    return [c.path for cmd in analyse(script).commands for c in created_paths(cmd, env or ENV, cwd)]
+    """toolwrites' answer, or facts' for the commands toolwrites leaves to it (None)."""
+    out: list[str] = []
+    for cmd in analyse(script).commands:
+        tool = created(cmd, env or ENV, cwd)
+        if tool is None:
+            out += [c.path for c in created_paths(cmd, env or ENV, cwd)]
+        else:
+            out += [p for v, _ in tool if (p := join(cwd, v)) is not None]
+    return out
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_resolve_stages_args_env_workdir_user() -> None:
         "WORKDIR $APP\nWORKDIR sub\nUSER app\nVOLUME [\"/v\"]\nSHELL [\"/bin/bash\", \"-c\"]\nRUN true\n"
         "FROM one\nRUN true\nFROM other\nARG Y\nUSER $Y\nENV Z y\nRUN true\n"
     )
-    r = resolve(df)
+    r = resolve(df, lambda ref: {} if ref == "img" else None)
     assert [(s.name, s.base, s.parent) for s in r.stages] == [("one", "img", None), (None, "one", 0), (None, "other", None)]
     st = r.states[10]  # before the first stage's RUN
     assert st.env["APP"] == "/srv/app" and st.workdir == "/srv/app/sub" and st.user == "app"
@@ -67,6 +67,22 @@ def test_resolve_stages_args_env_workdir_user() -> None:
     last = r.states[-1]
     assert last.workdir is None and last.user == UNKNOWN and last.env["Z"] == "y" and last.env["Y"] is None
     assert last.runs_as_root is None and not last.root_or_base_default
+
+
+def test_arg_values_do_not_cross_from_into_a_child_stage() -> None:
+    # F5: only ENV is part of the image; the child stage sees no ARG of its parent.
+    r = resolve(parse("FROM a AS base\nARG D=/srv/app\nENV E=/e\nFROM base\nRUN true\n"), lambda ref: {})
+    assert r.states[2].env["D"] == "/srv/app"
+    child = r.states[-1].env
+    assert "D" not in child and child["E"] == "/e"
+
+
+def test_arg_default_is_unknown_when_the_base_env_may_set_it() -> None:
+    # F6: the base image's ENV wins over an ARG of the same name.
+    text = "FROM ext\nARG APP_DIR=/srv/app\nRUN true\n"
+    assert resolve(parse(text)).states[-1].env["APP_DIR"] is None  # the base image is unknown
+    assert resolve(parse(text), lambda ref: {"PATH": "/bin"}).states[-1].env["APP_DIR"] == "/srv/app"
+    assert resolve(parse(text), lambda ref: {"APP_DIR": "/opt/app"}).states[-1].env["APP_DIR"] == "/opt/app"
 
 
 def test_env_wins_over_arg_of_the_same_name() -> None:

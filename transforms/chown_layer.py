@@ -43,49 +43,29 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
 
+from dockerfix.refactor.dockerfile import knownbases
+from dockerfix.refactor.context.scripts import run_created
 from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
-from dockerfix.refactor.context.scripts import notes as script_notes, run_created
-from dockerfix.refactor.dockerfile.facts import Account, accounts_created, copy_args, created_paths
+from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
+from dockerfix.refactor.dockerfile.facts import certain, copy_args, created_paths, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
-from dockerfix.refactor.dockerfile.resolve import is_under, join
+from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
+from dockerfix.transforms._chown import paths, readers
+from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
+from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
+from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
 
 NAME = "chown-layer"
 SUMMARY = "move a later `RUN chown -R`/`chmod -R` into COPY --chown and the steps that create the files"
 SAFE = True
 
-# Directories present in every common base image (Debian, Ubuntu, Alpine, busybox test bases).
-BASE_DIRS = frozenset(
-    "/ /bin /etc /home /opt /root /srv /tmp /usr /usr/bin /usr/lib /usr/local /usr/local/bin "
-    "/usr/local/lib /usr/local/share /usr/share /var /var/lib /var/log /var/cache".split()
-)
-# Symlinks in merged-/usr Debian, Ubuntu and Fedora bases; chown -R on a symlink changes only the link.
-BASE_SYMLINKS = frozenset("/bin /sbin /lib /lib32 /lib64 /libx32 /var/run /var/lock".split())
 _TEXT_FILTER = re.compile(r"\b(chown|chgrp|chmod)\b")
-_TAR = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")
 _SYMBOLIC = re.compile(r"^[ugoa]+\+[rwx]+(,[ugoa]+\+[rwx]+)*$")
-_OCTAL = re.compile(r"^[0-7]{3,4}$")
 _OK_OPTS = set("RvcfhP")
 _OK_LONG = {"--recursive", "--verbose", "--changes", "--silent", "--quiet", "--no-dereference", "--preserve-root",
             "--no-preserve-root"}
-
-
-@dataclass(eq=False)  # identity: the same command is one operation
-class Op:
-    cmd: Command
-    kind: str  # chown, chgrp, chmod
-    user: str | None = None  # resolved; None: unchanged
-    group: str | None = None
-    user_raw: str | None = None
-    group_raw: str | None = None
-    mode: str | None = None
-    paths: list[tuple[SWord, str]] = field(default_factory=list)  # raw word, resolved absolute path
-
-
-class Refuse(Exception):
-    pass
 
 
 def check(a: Analysis):  # type: ignore[no-untyped-def]
@@ -98,7 +78,6 @@ def check(a: Analysis):  # type: ignore[no-untyped-def]
 
 def _check_run(a: Analysis, idx: int) -> Finding | None:
     ins = a.instructions[idx]
-    state = a.state(idx)
     rs = a.run_script(idx)
     if rs is None:
         if re.search(r"\bch(own|grp|mod)\b\W+(-\w*R|--recursive)", ins.logical):
@@ -106,7 +85,7 @@ def _check_run(a: Analysis, idx: int) -> Finding | None:
                            "command, a non-POSIX shell or a shell syntax error); its recursive chown/chmod is left as is")
         return None
     try:
-        ops = _ops(rs, rs.env, state.workdir)
+        ops = _ops(a, idx, rs)
     except Refuse as why:
         return Finding(NAME, ins.line, f"not fixed: {why}")
     if not ops:
@@ -120,25 +99,21 @@ def _check_run(a: Analysis, idx: int) -> Finding | None:
         return Finding(NAME, ins.line, f"not fixed: {why}")
 
 
-def _ops(rs: RunScript, env, workdir: str | None) -> list[Op]:  # type: ignore[no-untyped-def]
+def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
     ops: list[Op] = []
-    cwd = workdir
-    for cmd in rs.script.commands:
+    for cmd, cwd in walk(rs.script, rs.env, a.state(idx).workdir):
         name = posixpath.basename(cmd.name)
-        if cmd.top and name == "cd" and cmd.args:
-            v = value(cmd.args[0], env)
-            cwd = join(cwd, v) if v is not None else None
-            continue
         if name == "sudo" and any(posixpath.basename(w.raw) in ("chown", "chgrp", "chmod") for w in cmd.args[:3]):
             if any(_recursive_flag(w.raw) for w in cmd.args):
                 raise Refuse("the recursive chown/chmod runs through sudo (as a non-root user)")
         if name not in ("chown", "chgrp", "chmod"):
             continue
-        op = _parse_op(cmd, name, env, cwd)
+        op = _parse_op(cmd, name, rs.env, cwd)
         if op is None:
             continue
-        if not cmd.top or not rs.script.simple or cmd.redirected:
-            raise Refuse(f"`{name} -R` sits inside a compound command (if, pipe, subshell, ||, redirect)")
+        if not certain(rs.script, cmd) or cmd.redirected:
+            raise Refuse(f"this `{name} -R` runs only under a condition (inside if, a pipe or a subshell, next to ||) "
+                         "or has a redirect")
         ops.append(op)
     return ops
 
@@ -148,21 +123,27 @@ def _recursive_flag(raw: str) -> bool:
 
 
 def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # type: ignore[no-untyped-def]
-    args = cmd.args
-    i = 0
+    # GNU and busybox getopt permute: options may follow the owner (`chown app:app -R /srv`), except after `--`.
+    # For chmod, a word like `-w` is a mode, so only the words before the mode are options.
+    rest: list[SWord] = []
     recursive = False
-    while i < len(args) and args[i].raw.startswith("-") and args[i].raw != "-":
-        raw = args[i].raw
+    ended = False
+    for w in cmd.args:
+        raw = w.raw
+        if ended or not raw.startswith("-") or raw == "-" or (name == "chmod" and rest):
+            rest.append(w)
+            continue
         if raw == "--":
-            i += 1
-            break
+            ended = True
+            continue
         if name == "chmod" and not _recursive_flag(raw) and raw[1:2] in "rwxXst":
-            break  # `chmod -x`: a mode, not an option
+            rest.append(w)  # `chmod -x`: a mode, not an option
+            continue
         if raw.startswith("--"):
             if raw == "--recursive":
                 recursive = True
             elif raw not in _OK_LONG:
-                if not recursive and not any(_recursive_flag(w.raw) for w in args):
+                if not recursive and not any(_recursive_flag(x.raw) for x in cmd.args):
                     return None
                 raise Refuse(f"`{name}` option {raw} is not handled")
         else:
@@ -170,56 +151,69 @@ def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # ty
             if "R" in letters:
                 recursive = True
             if not letters <= _OK_OPTS:
-                if not any(_recursive_flag(w.raw) for w in args):
+                if not any(_recursive_flag(x.raw) for x in cmd.args):
                     return None
                 raise Refuse(f"`{name}` option {raw} is not handled (-L/-H follow symlinks)")
-        i += 1
     if not recursive:
         return None
-    rest = args[i:]
     if len(rest) < 2:
         raise Refuse(f"`{name} -R` has no path")
-    spec, paths = rest[0], rest[1:]
+    spec, words = rest[0], rest[1:]
     op = Op(cmd, name)
     if name == "chmod":
         mode = value(spec, env)
-        if mode is None or not (_OCTAL.match(mode) or _SYMBOLIC.match(mode)):
+        if mode is None or not (OCTAL.match(mode) or _SYMBOLIC.match(mode)):
             raise Refuse(f"chmod mode {spec.raw!r} is not octal or a plain who+perm list")
         op.mode = mode
     else:
-        owner = value(spec, env)
-        if owner is None:
-            raise Refuse(f"the owner {spec.raw!r} has a value the Dockerfile does not give")
-        if name == "chgrp":
-            op.group, op.group_raw = owner, spec.raw
-        else:
-            if ":" not in owner and "." in owner and not owner.replace(".", "").isdigit():
-                # GNU chown reads `a.b` as user.group only when no user is named `a.b`: ambiguous statically.
-                raise Refuse(f"`{spec.raw}` may be a user name with a dot or the old user.group form")
-            sep = ":" if ":" in owner else "." if "." in owner else ":"
-            user, has_sep, group = owner.partition(sep)
-            if has_sep and not group and user:
-                raise Refuse(f"`{spec.raw}` (owner with the login group) needs the passwd file to know the group")
-            raw_user, _, raw_group = _split_raw(spec.raw, sep)
-            op.user, op.group = user or None, group or None
-            op.user_raw = raw_user or None
-            op.group_raw = raw_group or None
-    for w in paths:
+        _owner(op, spec, env)
+    for w in words:
         v = value(w, env)
         p = join(cwd, v) if v is not None else None
         if p is None:
             raise Refuse(f"the path {w.raw!r} has a value the Dockerfile does not give")
         if p == "/":
             raise Refuse("the target is the whole filesystem (/)")
-        if p in BASE_SYMLINKS:
-            raise Refuse(f"{p} is a symlink in common base images: `{name} -R` changes only the link")
         op.paths.append((w, p))
     return op
 
 
-def _user(state) -> str:  # type: ignore[no-untyped-def]
-    from dockerfix.refactor.dockerfile.resolve import UNKNOWN
+def _owner(op: Op, spec: SWord, env) -> None:  # type: ignore[no-untyped-def]
+    owner = value(spec, env)
+    if owner is None:
+        raise Refuse(f"the owner {spec.raw!r} has a value the Dockerfile does not give")
+    if op.kind == "chgrp":
+        if not owner:
+            raise Refuse(f"`chgrp -R {spec.raw}` names no group")
+        op.group, op.group_raw = owner, _requote(spec.raw, owner)
+        return
+    if ":" not in owner and "." in owner and not owner.replace(".", "").isdigit():
+        # GNU chown reads `a.b` as user.group only when no user is named `a.b`: ambiguous statically.
+        raise Refuse(f"`{spec.raw}` may be a user name with a dot or the old user.group form")
+    sep = ":" if ":" in owner else "." if "." in owner else ":"
+    user, has_sep, group = owner.partition(sep)
+    if has_sep and not group and user:
+        raise Refuse(f"`{spec.raw}` (owner with the login group) needs the passwd file to know the group")
+    if not user and not group:
+        raise Refuse(f"`chown -R {spec.raw}` changes no owner")
+    raw = spec.raw
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"' and '"' not in raw[1:-1] and "\\" not in raw:
+        # `"app:app"`, `"${U}:${G}"`: split inside the quotes and quote each part.
+        raw_user, _, raw_group = _split_raw(raw[1:-1], sep)
+        raw_user, raw_group = (f'"{raw_user}"' if raw_user else ""), (f'"{raw_group}"' if raw_group else "")
+    elif any(ch in raw for ch in "'\"\\"):
+        raw_user, raw_group = quote(user) if user else "", quote(group) if group else ""
+    else:
+        raw_user, _, raw_group = _split_raw(raw, sep)
+    op.user, op.group = user or None, group or None
+    op.user_raw, op.group_raw = raw_user or None, raw_group or None
 
+
+def _requote(raw: str, val: str) -> str:
+    return raw if not any(ch in raw for ch in "'\"\\") else quote(val)
+
+
+def _user(state) -> str:  # type: ignore[no-untyped-def]
     return "(a value the Dockerfile does not give)" if state.user == UNKNOWN else str(state.user)
 
 
@@ -237,67 +231,15 @@ def _split_raw(raw: str, sep: str) -> tuple[str, str, str]:
 
 def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
     """True when the step itself created every target just before: that chown costs nothing."""
-    env = rs.env
     created: list[str] = []
-    cwd = a.state(idx).workdir
-    for cmd in rs.script.commands:
+    for cmd, cwd in walk(rs.script, rs.env, a.state(idx).workdir):
         if cmd is op.cmd:
             break
-        created.extend(c.path for c in run_created(a, idx, cmd, env, cwd))
+        created.extend(c.path for c in run_created(a, idx, cmd, rs.env, cwd))
     if not all(any(is_under(p, c) for c in created) for _, p in op.paths):
         return False
     written = _written_before(a, idx)
-    return not any(is_under(w, p) for _, p in op.paths for w in written)
-
-
-def _stage_range(a: Analysis, idx: int) -> range:
-    stage = a.resolved.stage_of(idx)
-    first = stage.first + 1 if stage else 0
-    return range(first, idx)
-
-
-def _written_before(a: Analysis, idx: int) -> list[str]:
-    out: list[str] = []
-    for j in _stage_range(a, idx):
-        out.extend(_writes(a, j))
-    return out
-
-
-def _writes(a: Analysis, j: int) -> list[str]:
-    key = ("chown-layer:writes", j)
-    if key not in a.memo:
-        a.memo[key] = _compute_writes(a, j)
-    return a.memo[key]  # type: ignore[return-value]
-
-
-def _compute_writes(a: Analysis, j: int) -> list[str]:
-    ins = a.instructions[j]
-    st = a.state(j)
-    if ins.keyword in ("COPY", "ADD"):
-        ca = copy_args(ins, st, a.df.escape)
-        return [ca.dest] if ca and ca.dest else []
-    if ins.keyword == "WORKDIR":
-        w = a.after(j).workdir
-        return [w] if w else []
-    if ins.keyword == "RUN":
-        rs = a.run_script(j)
-        if rs is None:
-            return []
-        return [c.path for cmd in rs.script.commands for c in run_created(a, j, cmd, rs.env, st.workdir)]
-    return []
-
-
-def _targets(ops: list[Op]) -> list[str]:
-    out: list[str] = []
-    for op in ops:
-        for _, p in op.paths:
-            if p not in out:
-                out.append(p)
-    return out
-
-
-def _covering(ops: list[Op], path: str) -> list[Op]:
-    return [op for op in ops if any(is_under(path, p) for _, p in op.paths)]
+    return not any(_wrote_under(written, p) for _, p in op.paths)
 
 
 def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
@@ -306,333 +248,130 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     if not state.root_or_base_default:
         raise Refuse(f"the step runs as USER {_user(state)}: a non-root chown cannot be moved")
     targets = _targets(ops)
-    for t in targets:
-        for vol in state.volumes:
-            if is_under(t, vol) or is_under(vol, t):
-                raise Refuse(f"{t} is in the declared VOLUME {vol}: the classic builder discards later changes there")
-    for j in _stage_range(a, idx):
-        rs_j = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
-        for cmd in rs_j.script.commands if rs_j else ():
-            if posixpath.basename(cmd.name) == "ln":
-                for c in created_paths(cmd, rs_j.env, a.state(j).workdir):
-                    if c.path in targets:
-                        raise Refuse(f"{c.path} is made a symlink at line {a.instructions[j].line}: "
-                                     "`chown -R` changes only the link")
-    accounts = _accounts(a, idx)
+    basis = Basis()
+    _check_volumes(a, idx, targets, basis)
+    for op in ops:
+        if op.kind == "chmod":
+            for _, t in op.paths:
+                k = paths.kind_at(a, idx, t, before_cmd=op.cmd)
+                if k.kind not in (DIR, FILE, MISSING):
+                    what = "is a symlink" if k.kind == "symlink" else f"may be a symlink ({k.why or 'not known'})"
+                    raise Refuse(f"{t} {what}: `chmod -R` follows a symlink it is given, `find` does not")
+                basis.use(k.defaults)
+    _check_find(a, idx, basis)
+    # Ownership moves only into steps after the last one that may see owners under the targets.
+    limit, limit_why = -1, ""
+    own = readers.step_reads(a, idx, targets, before=_first_cmd(ops))
+    if own:
+        limit, limit_why = idx, f"the RUN itself, before the `{ops[0].kind}`: {own}"
+    else:
+        for j in reversed(_stage_range(a, idx)):
+            why = readers.step_reads(a, j, targets)
+            if why:
+                limit, limit_why = j, f"the RUN at line {a.instructions[j].line}: {why}"
+                break
+    base_user = _base_user_root(a, idx, basis)
     edits: list[Edit] = []
     details: list[str] = []
     touched: list[int] = []
     for j in _stage_range(a, idx):
         other = a.instructions[j]
+        if other.keyword not in ("COPY", "ADD", "RUN"):
+            continue
+        if j < limit or (j == limit and other.keyword != "RUN"):
+            if other.keyword in ("COPY", "ADD") and _copy_dest_under(a, j, targets) or other.keyword == "RUN" and \
+                    _run_edit(a, j, ops, idx, Basis())[0]:
+                details.append(f"line {other.line}: {other.keyword} left as is: {limit_why}, which would see the new "
+                               "owners earlier")
+            continue
         if other.keyword in ("COPY", "ADD"):
-            e, d = _copy_edit(a, j, ops, accounts, targets)
-            edits.extend(e)
-            details.extend(d)
-            if e:
-                touched.append(j)
-        elif other.keyword == "RUN":
-            e, d = _run_edit(a, j, ops, accounts)
-            edits.extend(e)
-            details.extend(d)
-            if e:
-                touched.append(j)
-    for op in ops:
-        edits.extend(_replace_op(rs, op))
-    names = list(dict.fromkeys(op.kind for op in ops))
-    verb = "/".join(f"{n} -R" for n in names)
+            e, d = _copy_edit(a, j, ops, idx, targets, basis)
+        else:
+            e, d = _run_edit(a, j, ops, idx, basis)
+        edits.extend(e)
+        details.extend(d)
+        if e:
+            touched.append(j)
+    verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
+    if not touched:
+        why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
+            "no earlier step of this stage writes under the target"
+        return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
+                       f"step can take the ownership ({why}); a `find` alone would change the same files",
+                       None, details)
+    for op in ops:
+        edits.extend(replace_op(rs, op))
     moved = len(touched)
-    if moved:
-        message = (f"`{verb}` stores every file under {where} again in a new layer; ownership moved into "
-                   f"{moved} earlier step{'s' if moved != 1 else ''}, the step now changes only what is still wrong")
-    else:
-        message = (f"`{verb}` stores every file under {where} again in a new layer; the step now changes only "
-                   "what is still wrong")
+    message = (f"`{verb}` stores every file under {where} again in a new layer; ownership moved into "
+               f"{moved} earlier step{'s' if moved != 1 else ''}, the step now changes only what is still wrong")
     details.append(f"line {ins.line}: kept as a `find` that changes only paths still wrong "
                    "(base-image files, steps not analysed, directories the builder created)")
-    safe = True
-    if touched:
-        for j in range(min(touched) + 1, idx):
-            o = a.instructions[j]
-            if o.keyword == "RUN" and not a.state(j).root_or_base_default:
-                safe = False
-                details.append(f"unsafe: the RUN at line {o.line} runs as USER {_user(a.state(j))} and would see "
-                               "the new owners earlier")
-                break
-    saving, partial = _estimate(a, touched)
-    return Finding(NAME, ins.line, message, Fix(edits, safe), details, saving=saving, saving_partial=partial)
+    if not base_user:
+        basis.assumptions.append(f"the base image {a.base(idx).image!r} runs as root by default")  # type: ignore[union-attr]
+    for d in basis.defaults:
+        details.append(f"relies on a documented default ({d})")
+    for why in basis.assumptions:
+        details.append(f"unsafe: assumes {why}")
+    saving, partial = estimate(a, touched)
+    return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
+                   saving_partial=partial)
 
 
-def _estimate(a: Analysis, touched: list[int]) -> tuple[int | None, bool]:
-    """Bytes no longer stored twice: the context files of the COPY/ADD that now carry the owner.
-
-    Content that RUN steps or other stages make is not known without building: it makes the
-    estimate partial ("+ unknown").
-    """
-    if a.context is None or not a.context.is_dir():
-        return None, bool(touched)
-    key = "chown-layer:context"
-    if key not in a.memo:
-        from dockerfix.refactor.context import buildcontext as context
-
-        a.memo[key] = context.load(a.context, a.path)
-    ctx = a.memo[key]
-    total, partial = 0, False
-    for j in touched:
-        ins = a.instructions[j]
-        ca = copy_args(ins, a.state(j), a.df.escape) if ins.keyword in ("COPY", "ADD") else None
-        if ca is None or ins.flag("from") is not None:
-            partial = True
-            continue
-        for src in ca.sources:
-            size = ctx.size(src)  # type: ignore[attr-defined]
-            if size is None:
-                partial = True
-            else:
-                total += size
-    return total, partial
+def _first_cmd(ops: list[Op]) -> Command:
+    return min((op.cmd for op in ops), key=lambda c: c.start)
 
 
-def _accounts(a: Analysis, idx: int) -> list[tuple[int, Account]]:
-    """Users and groups created by analysable RUN steps of this stage and the stages it builds on."""
-    out: list[tuple[int, Account]] = []
-    stage = a.resolved.stage_of(idx)
-    chain: list[range] = []
-    while stage is not None:
-        chain.append(range(stage.first + 1, min(stage.last, idx - 1) + 1))
-        stage = a.resolved.stages[stage.parent] if stage.parent is not None else None
-    for rng in chain:
-        for j in rng:
-            out.extend((j, acct) for acct in _accounts_of(a, j))
-    return out
+def _check_volumes(a: Analysis, idx: int, targets: list[str], basis: Basis) -> None:
+    state = a.state(idx)
+    facts = a.base(idx)
+    base_vols = facts.volumes if facts is not None else None
+    for t in targets:
+        for vol in list(state.volumes) + sorted(base_vols or ()):
+            if is_under(t, vol) or is_under(vol, t):
+                raise Refuse(f"{t} is in the declared VOLUME {vol}: the classic builder and buildah discard later "
+                             "changes there")
+    if facts is not None and base_vols is None:
+        basis.assumptions.append(f"the base image {facts.image!r} declares no VOLUME over {', '.join(targets)}")
+    elif facts is not None and not facts.read:
+        basis.use([f"{facts.source}: no VOLUME"])
 
 
-def _accounts_of(a: Analysis, j: int) -> list[Account]:
-    key = ("chown-layer:accounts", j)
-    if key not in a.memo:
+def _check_find(a: Analysis, idx: int, basis: Basis) -> None:
+    facts = a.base(idx)
+    has = facts.has_tool("find") if facts is not None else None
+    if has is False:
+        raise Refuse(f"the base image {facts.image!r} has no `find`, which the kept step needs")  # type: ignore[union-attr]
+    for j in paths.chain(a, idx):
         rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
-        a.memo[key] = [] if rs is None else [
-            acct for cmd in rs.script.commands for acct in accounts_created(cmd, rs.env)]
-    return a.memo[key]  # type: ignore[return-value]
+        for cmd in rs.script.commands if rs else ():
+            words = [w.raw for w in cmd.words]
+            if posixpath.basename(cmd.name) in ("rm", "unlink", "mv") and any(
+                    posixpath.basename(w.rstrip("/")) in ("find", "*") for w in words[1:]) or "findutils" in words[1:]:
+                raise Refuse(f"the RUN at line {a.instructions[j].line} may remove `find`, which the kept step needs")
+    if has is None:
+        basis.assumptions.append(f"`find` exists in the base image {facts.image if facts else '?'!r}")
+    elif facts is not None and not facts.read:
+        basis.use([f"{facts.source}: `find` exists"])
 
 
-def _owner_at(name: str | None, kind: str, at: int, accounts: list[tuple[int, Account]]) -> str | None:
-    """The spelling of an owner usable at instruction `at`: the name if it exists there, else the id."""
-    if name is None or name.isdigit():
-        return name
-    made = [(j, acc) for j, acc in accounts if acc.name == name and acc.kind == kind]
-    if not made:
-        return name  # not created by this Dockerfile: it comes from the base image
-    if any(j < at for j, _ in made):
-        return name
-    ids = [acc.uid if kind == "user" else acc.gid for _, acc in made]
-    if kind == "group":
-        ids += [acc.gid for _, acc in accounts if acc.kind == "user" and acc.name == name and acc.gid]
-    known = [i for i in ids if i]
-    return known[0] if known else None
+def _base_user_root(a: Analysis, idx: int, basis: Basis) -> bool:
+    """Whether the steps without USER run as root: the base image's default user is root."""
+    facts = a.base(idx)
+    if facts is None or facts.user is None:
+        return False
+    if facts.user not in ("", "root", "0", "0:0", "root:root"):
+        return False
+    if not facts.read:
+        basis.use([f"{facts.source}: the default user is root"])
+    return True
 
 
-def _final_owner(ops: list[Op], start_user: str, start_group: str) -> tuple[str, str]:
-    user, group = start_user, start_group
-    for op in ops:
-        if op.kind == "chmod":
-            continue
-        if op.user is not None:
-            user = op.user
-        if op.group is not None:
-            group = op.group
-    return user, group
-
-
-def _parent_exists(a: Analysis, at: int, target: str) -> bool:
-    parent = posixpath.dirname(target)
-    if parent in BASE_DIRS:
-        return True
-    for j in _stage_range(a, at):
-        for w in _writes(a, j):
-            if is_under(w, parent):
-                return True
-    # The stage it builds on may have made it.
-    return False
-
-
-def _copy_edit(a: Analysis, j: int, ops: list[Op], accounts, targets: list[str]) -> tuple[list[Edit], list[str]]:  # type: ignore[no-untyped-def]
+def _copy_dest_under(a: Analysis, j: int, targets: list[str]) -> bool:
     ins = a.instructions[j]
-    st = a.state(j)
-    ca = copy_args(ins, st, a.df.escape)
-    if ca is None:
-        return [], []
-    if ca.dest is None:
-        raise Refuse(f"the destination of the {ins.keyword} at line {ins.line} ({ca.dest_raw}) cannot be resolved")
-    covering = _covering(ops, ca.dest)
-    if not covering:
-        for t in targets:
-            if is_under(t, ca.dest) and ca.dest != t and _may_write_under(a, ins, ca, t):
-                raise Refuse(f"the {ins.keyword} at line {ins.line} writes into {ca.dest}, above {t}: its files under "
-                             f"{t} cannot get an owner without re-owning the rest")
-        return [], []
-    tag = f"line {ins.line}: {ins.keyword}"
-    if all(op.kind == "chmod" for op in covering):
-        return [], [f"{tag} left as is: only its mode changes, which --chown cannot carry"]
-    if ins.keyword == "ADD" and any(_TAR.search(s) for s in ca.sources):
-        return [], [f"{tag} left as is: ADD of a local archive honours --chown only from frontend 1.17"]
-    if not all(_parent_exists(a, j, t) for t in {p for op in covering for _, p in op.paths if is_under(ca.dest, p)}):
-        return [], [f"{tag} left as is: a directory above the target may not exist yet, and --chown would give it the "
-                    "new owner"]
-    existing = ins.flag("chown")
-    start_user, start_group = "0", "0"
-    if existing is not None:
-        val = st.expand(existing.value or "", a.df.escape)
-        if val is None:
-            return [], [f"{tag} left as is: its --chown value is unknown"]
-        u, has_g, g = val.partition(":")
-        if not has_g:
-            # Without a group, the builder uses the user's numeric id as the group id.
-            g = u if u.isdigit() else next((acc.uid for _, acc in accounts if acc.name == u and acc.uid), "")
-            if not g:
-                return [], [f"{tag} left as is: --chown={val} without a group uses the user's id, unknown here"]
-        start_user, start_group = u, g
-    user, group = _final_owner(covering, start_user, start_group)
-    u_spell = _owner_at(user, "user", j, accounts)
-    g_spell = _owner_at(group, "group", j, accounts)
-    if u_spell is None or g_spell is None:
-        missing = user if u_spell is None else group
-        return [], [f"{tag} left as is: `{missing}` is created after it and its numeric id is not written in the "
-                    "Dockerfile (BuildKit would silently use 0)"]
-    flag = f"--chown={u_spell}:{g_spell}"
-    if existing is not None:
-        if "\n" in a.df.text[existing.start : existing.end]:
-            return [], [f"{tag} left as is: its --chown flag spans a line continuation"]
-        if a.df.text[existing.start : existing.end] == flag:
-            return [], []
-        return [Edit(existing.start, existing.end, flag)], [f"{tag}: --chown replaced by {flag} (its files land under "
-                                                            f"{ca.dest})"]
-    at = ins.raw(ins.args_offset)
-    return [Edit(at, at, flag + " ")], [f"{tag} gets {flag} (its files land under {ca.dest})"]
+    ca = copy_args(ins, a.state(j), a.df.escape)
+    return ca is not None and ca.dest is not None and any(is_under(ca.dest, t) for t in targets)
 
 
-def _may_write_under(a: Analysis, ins, ca, target: str) -> bool:  # type: ignore[no-untyped-def]
-    """A COPY into an ancestor of the target writes under it unless every source is a plain file."""
-    if ins.flag("from") is not None or a.context is None:
-        return True
-    rel = posixpath.relpath(target, ca.dest)
-    first = rel.split("/", 1)[0]
-    for src in ca.sources:
-        if src.startswith("<<") or any(ch in src for ch in "*?[$"):
-            return True
-        p = a.context / src
-        try:
-            if not p.is_file():
-                return True
-        except OSError:
-            return True
-        if not ca.dest_is_dir:
-            return True
-        if posixpath.basename(src.rstrip("/")) == first:
-            return True
-    return False
-
-
-def _run_edit(a: Analysis, j: int, ops: list[Op], accounts) -> tuple[list[Edit], list[str]]:  # type: ignore[no-untyped-def]
-    st = a.state(j)
-    ins = a.instructions[j]
-    rs = a.run_script(j)
-    if rs is None or not st.root_or_base_default:
-        return [], []
-    cwd = st.workdir
-    made: list[tuple[str, str | None, list[Op]]] = []
-    saw_cd = False
-    for cmd in rs.script.commands:
-        if cmd.top and posixpath.basename(cmd.name) == "cd":
-            saw_cd = True
-            v = value(cmd.args[0], rs.env) if cmd.args else None
-            cwd = join(cwd, v) if v is not None else None
-            continue
-        for c in run_created(a, j, cmd, rs.env, cwd):
-            covering = _covering(ops, c.path)
-            if not covering or not cmd.top:
-                continue
-            if any(is_under(c.path, m[0]) for m in made):
-                continue
-            made.append((c.path, None if saw_cd else c.raw, covering))
-    if not made:
-        return [], script_notes(a, j, [p for op in ops for _, p in op.paths])
-    tag = f"line {ins.line}: RUN"
-    if not rs.script.errexit:
-        return [], [f"{tag} left as is: its commands are not joined by && (nor `set -e`), so a path may be missing"]
-    written = _written_before(a, j)
-    notes = [f"{tag} creates {path}: its owner is set in the same step" for path, _, _ in made]
-    pieces: list[str] = []
-    # One command per operation, in the step's order, so each path sees the same sequence of changes.
-    for op in dict.fromkeys(op for _, _, covering in made for op in covering):
-        fresh: list[str] = []
-        stale: list[str] = []
-        for path, raw, covering in made:
-            if op in covering:
-                word = raw if raw is not None else _quote(path)
-                (fresh if not any(is_under(w, path) for w in written) else stale).append(word)
-        if op.kind == "chmod":
-            spec, u, g = op.mode or "", None, None
-        else:
-            u = _owner_at(op.user, "user", j, accounts) if op.user else None
-            g = _owner_at(op.group, "group", j, accounts) if op.group else None
-            if (op.user and u is None) or (op.group and g is None):
-                return [], [f"{tag} left as is: the owner is created after it and its id is unknown"]
-            spec = (g or "") if op.kind == "chgrp" else f"{u or ''}{':' + g if g else ''}"
-        if fresh:
-            pieces.append(f"{op.kind} -R {spec} {' '.join(fresh)}")
-        if stale:
-            pieces.append(f"find {' '.join(stale)}{_find_tail(op.kind, u, g, op.mode)}")
-    text = " && ".join(pieces)
-    if rs.heredoc:
-        return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
-    return [Edit(rs.append_at, rs.append_at, " && " + text)], notes
-
-
-def _quote(path: str) -> str:
-    return path if re.fullmatch(r"[\w@%+=:,./-]+", path) else "'" + path.replace("'", "'\\''") + "'"
-
-
-def _find_tail(kind: str, user: str | None, group: str | None, mode: str | None) -> str:
-    """The part of `find PATHS …` that selects what is still wrong and fixes it."""
-    if kind == "chmod":
-        mode = mode or ""
-        test = f"! -perm {mode}" if _OCTAL.match(mode) else f"! -perm -{mode}"
-        return f" ! -type l {test} -exec chmod {mode} {{}} +"
-    tests = []
-    if user:
-        tests.append(f"! -user {user}")
-    if group:
-        tests.append(f"! -group {group}")
-    # root's chown also clears setuid/setgid: files that carry them must still be chowned.
-    tests += ["-perm -4000", "-perm -2000"]
-    spec = group if kind == "chgrp" else f"{user or ''}{':' + group if group else ''}"
-    return f" \\( {' -o '.join(tests)} \\) -exec {kind} -h {spec} {{}} +"
-
-
-def _replace_op(rs: RunScript, op: Op) -> list[Edit]:
-    """Turn `chown -R OWNER PATHS` into `find PATHS … -exec chown -h OWNER {} +`, in place.
-
-    Only the command name through the owner word is replaced, and the tail inserted after the last
-    path, so a continuation or a comment line between the paths stays where it was.
-    """
-    cmd = op.cmd
-    paths_words = [w for w, _ in op.paths]
-    head_start, _ = rs.raw_span(cmd.start, cmd.start + 1)
-    first_path_start = rs.to_raw(paths_words[0].start)
-    _, last_end = rs.raw_span(paths_words[-1].start, paths_words[-1].end)
-    tail = _find_tail(op.kind, op.user_raw if op.user else None, op.group_raw if op.group else None, op.mode)
-    if "\n" not in rs.source[head_start:first_path_start]:
-        return [Edit(head_start, first_path_start, "find "), Edit(last_end, last_end, tail)]
-    # A continuation before the paths: replace up to the owner word only, so the line break (and any
-    # comment line) stays; if the options themselves span lines, change word by word.
-    before = [w for w in cmd.words if w.start < paths_words[0].start]
-    owner_end = rs.raw_span(before[-1].start, before[-1].end)[1]
-    if "\n" not in rs.source[head_start:owner_end]:
-        return [Edit(head_start, owner_end, "find"), Edit(last_end, last_end, tail)]
-    edits = [Edit(head_start, rs.raw_span(cmd.words[0].start, cmd.words[0].end)[1], "find")]
-    for w in before[1:]:
-        s0, e0 = rs.raw_span(w.start, w.end)
-        edits.append(Edit(s0, e0, ""))
-    edits.append(Edit(last_end, last_end, tail))
-    return edits
+# What `dockerfix explain chown-layer` prints ends with the well-known bases' defaults.
+__doc__ = (__doc__ or "") + "\n" + knownbases.describe() + "\n"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dockerfix.refactor.errors import DockerfixError
 
@@ -19,6 +20,7 @@ class Options:
     unsafe: bool = False
     write: bool = False  # fix in place (not with --diff, never in check)
     context: str | None = None
+    bases: Mapping[str, Any] | None = None  # base image facts by reference (cli.bases)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def process_text(text: str, name: str, opts: Options, path: Path | None = None) 
     from dockerfix.refactor.engine import run
 
     context = Path(opts.context) if opts.context else None
-    result = run(text, opts.selected, opts.unsafe, path=path, context=context, name=name)
+    result = run(text, opts.selected, opts.unsafe, path=path, context=context, name=name, bases=opts.bases)
     items = []
     for f in result.findings:
         applied = f.fix is not None and (f.fix.safe or opts.unsafe) and result.changed

@@ -33,6 +33,12 @@ class Format(str, Enum):
 class BuilderName(str, Enum):
     docker = "docker"
     buildah = "buildah"
+    all = "all"
+
+
+class Network(str, Enum):
+    none = "none"
+    host = "host"
 
 
 def _build_app():  # type: ignore[no-untyped-def]
@@ -68,6 +74,8 @@ def _build_app():  # type: ignore[no-untyped-def]
     Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")]
     Context = Annotated[Optional[Path], typer.Option("--context", help="Build context (default: the Dockerfile's folder).")]
     PrBody = Annotated[Optional[Path], typer.Option("--pr-body", help="Write a Markdown PR description to this file.")]
+    BaseImage = Annotated[Optional[list[str]], typer.Option("--base-image", help="[NAME=]PATH: read base image NAME (default: the names the archive records) from this docker-archive or OCI archive (repeatable).")]
+    LocalBases = Annotated[bool, typer.Option("--local-bases", help="Read base images from a local Docker daemon or buildah/podman store.")]
 
     @app.command()
     def check(
@@ -82,10 +90,12 @@ def _build_app():  # type: ignore[no-untyped-def]
         quiet: Quiet = False,
         context: Context = None,
         pr_body: PrBody = None,
+        base_image: BaseImage = None,
+        local_bases: LocalBases = False,
     ) -> None:
         """Report what can be fixed, with a preview of the diff. Writes nothing."""
         code = _execute(paths, select, ignore, unsafe_fixes, exclude, format, context, quiet, pr_body,
-                        mode="check", preview=preview)
+                        mode="check", preview=preview, bases=(base_image, local_bases))
         raise typer.Exit(0 if exit_zero and code == 1 else code)
 
     @app.command()
@@ -100,10 +110,12 @@ def _build_app():  # type: ignore[no-untyped-def]
         quiet: Quiet = False,
         context: Context = None,
         pr_body: PrBody = None,
+        base_image: BaseImage = None,
+        local_bases: LocalBases = False,
     ) -> None:
         """Apply the fixes in place (atomic writes; unchanged files are not touched)."""
         code = _execute(paths, select, ignore, unsafe_fixes, exclude, format, context, quiet, pr_body,
-                        mode="diff" if diff else "fix", preview=False)
+                        mode="diff" if diff else "fix", preview=False, bases=(base_image, local_bases))
         raise typer.Exit(code)
 
     @app.command()
@@ -130,7 +142,13 @@ def _build_app():  # type: ignore[no-untyped-def]
     def verify(
         dockerfile: Annotated[Path, typer.Argument(help="The Dockerfile to fix and verify.")],
         context: Context = None,
-        builder: Annotated[Optional[BuilderName], typer.Option("--builder", help="docker (BuildKit) or buildah.")] = None,
+        builder: Annotated[Optional[BuilderName], typer.Option(
+            "--builder", help="docker (BuildKit), buildah, or all (every builder that answers, each proof reported)."
+        )] = None,
+        network: Annotated[Network, typer.Option(
+            "--network", help="What RUN steps see: none (no network, the default) or host.")] = Network.none,
+        build_arg: Annotated[Optional[list[str]], typer.Option(
+            "--build-arg", help="KEY=VALUE passed to both builds; repeatable.")] = None,
         unsafe_fixes: Unsafe = None,
         format: Fmt = Format.text,
     ) -> None:
@@ -138,7 +156,7 @@ def _build_app():  # type: ignore[no-untyped-def]
         from dockerfix.refactor.cli.verify_cmd import verify_command
 
         raise typer.Exit(verify_command(dockerfile, context, builder.value if builder else None,
-                                        bool(unsafe_fixes), format.value))
+                                        bool(unsafe_fixes), format.value, network.value, build_arg or []))
 
     @app.command()
     def layers(
@@ -153,11 +171,12 @@ def _build_app():  # type: ignore[no-untyped-def]
     return app
 
 
-def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, pr_body, mode, preview):  # type: ignore[no-untyped-def]
+def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, pr_body, mode, preview, bases=(None, False)):  # type: ignore[no-untyped-def]
     from dockerfix.refactor.cli import batch
     from dockerfix.refactor.cli import config
     from dockerfix.refactor import engine
     from dockerfix.refactor.cli import report
+    from dockerfix.refactor.cli.bases import attach
     from dockerfix.refactor.cli.discover import discover
     from dockerfix.refactor.errors import DockerfixError
 
@@ -178,7 +197,7 @@ def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, 
         try:
             from dockerfix.refactor.dockerfile.parse import decode
 
-            fr, output = batch.process_text(decode(text), "-", opts)
+            fr, output = batch.process_text(decode(text), "-", attach(opts, [decode(text)], *bases, texts=True))
         except DockerfixError as exc:
             err.print(f"-: {exc}", markup=False, highlight=False)
             return 2
@@ -192,6 +211,11 @@ def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, 
             err.print("dockerfix: no Dockerfiles found", markup=False, highlight=False)
             return 2
         show_progress = not quiet and fmt == Format.text and err.is_terminal and len(files) > 1
+        try:
+            opts = attach(opts, files, *bases)
+        except DockerfixError as exc:
+            err.print(f"dockerfix: {exc}", markup=False, highlight=False)
+            return 2
         results = _run_batch(files, opts, show_progress, err)
     out = _console()
     if fmt == Format.json:

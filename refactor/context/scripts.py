@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from dockerfix.refactor.context import buildcontext
@@ -44,23 +44,73 @@ class Walk:
     why_not: str | None = None  # set when nothing is proven
     end_cwd: str | None = None  # the directory the script ends in
     text: str | None = None  # the script, once read
+    rel: str | None = None  # its path in the build context
+    events: list[tuple[str, str]] = field(default_factory=list)  # (kind, path) in order, for chown-layer's path model
+    steps: list[tuple[Command, dict[str, str | None], str | None, tuple[str, ...]]] = field(default_factory=list)
+    # each command with its variables, directory and the paths plain `mkdir` made fresh before it in the script
 
 
 def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
-    """What `cmd` (a command of the RUN at index j) creates: `created_paths`, a venv it uses through activate or
-    PATH (toolsteps), and a context script's paths."""
-    rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
-    if rs is None:
+    """What `cmd` (a command of the RUN at index j, run in `cwd`) creates: `created_paths`, the directories `mkdir -p`
+    makes below a known one, a venv it uses through activate or PATH (toolsteps), and a context script's paths.
+    Whether each exists when the step ends is for the caller to check (chown-layer's path events)."""
+    if a.instructions[j].keyword != "RUN" or a.run_script(j) is None:
         return created_paths(cmd, env, cwd)
-    if any(c.start < cmd.start and posixpath.basename(c.name) in ("pushd", "popd") for c in rs.script.commands):
-        cwd = None  # the caller follows `cd` only: a relative path after pushd/popd lands elsewhere
-    out = created_paths(cmd, env, cwd)
-    out = _with_new_parents(a, j, cmd, out)
-    out += toolsteps.created(a, j, cmd, env, cwd)
+    out = _with_new_parents(a, j, cmd, created_paths(cmd, env, cwd))
+    out += _tool_created(a, j, cmd, env, cwd)
     walk = script_walk(a, j, cmd, env, cwd)
     # The script's own words mean nothing in the RUN: the paths are written out (raw None).
     out += [] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created]
-    return _still_there(rs.script.commands, cmd, out, env, cwd)
+    return out
+
+
+def step_events(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[str, str]]:
+    """(kind, path) path events a package tool or a context script run by `cmd` proves, for chown-layer's path
+    model. A tool's environment: `mkdirp`. A script's: `mkdir`,
+    `mkdirp`, `made` (a clone or venv), `link`, and `unknown` for other paths it writes. Empty when `cmd` runs no
+    script, or the script proves nothing (then, like any unread command, it changes only the paths it names)."""
+    # A package tool's environment exists once the tool has run: a directory, or a link to one (like `mkdir -p`).
+    tools = [("mkdirp", c.path) for c in _tool_created(a, j, cmd, env, cwd)]
+    walk = script_walk(a, j, cmd, env, cwd)
+    return tools + ([] if walk is None or walk.why_not else list(walk.events))
+
+
+def _tool_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
+    """Where a package tool writes, from its own words (toolwrites) or a venv it uses (toolsteps)."""
+    out: list[Created] = []
+    for v, raw in toolwrites.created(cmd, env, cwd) or []:
+        p = join(cwd, v)
+        if p is None:
+            return []
+        out.append(Created(p, raw if v.startswith("/") else None, cmd))
+    return out + toolsteps.created(a, j, cmd, env, cwd)
+
+
+def script_reads(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None,
+                 targets: list[str], reads: Callable[..., str | None]) -> tuple[bool, str | None]:
+    """For chown-layer's readers: (True, why) when `cmd` runs a context script this module read, `why` being why one
+    of its commands may see the owners under `targets` (`reads(cmd, env, cwd, targets)`, or None when none can);
+    (False, None) when `cmd` runs no script that was read. A command working only inside directories that a plain
+    `mkdir` of the same script made cannot see owners moved into earlier steps: those directories did not exist."""
+    if toolsteps.activates_known_venv(a, j, cmd, env, cwd):
+        return True, None
+    walk = script_walk(a, j, cmd, env, cwd)
+    if walk is None or walk.why_not:
+        return False, None
+    for c, cenv, ccwd, fresh in walk.steps:
+        inside = ccwd is not None and any(is_under(ccwd, f) for f in fresh)
+        named = [join(ccwd, v) if (v := value(w, cenv)) is not None else None for w in c.args
+                 if not w.raw.startswith("-")]
+        if inside and all(p is not None and any(is_under(p, f) for f in fresh) for p in named):
+            continue
+        why = reads(c, cenv, ccwd, targets)
+        if why:
+            return True, f"{walk_rel(walk)}: {why}"
+    return True, None
+
+
+def walk_rel(walk: Walk) -> str:
+    return walk.rel or "the script"
 
 
 def _with_new_parents(a: Analysis, j: int, cmd: Command, made: list[Created]) -> list[Created]:
@@ -77,7 +127,8 @@ def _with_new_parents(a: Analysis, j: int, cmd: Command, made: list[Created]) ->
         parent = posixpath.dirname(top)
         while parent != "/" and not any(is_under(k, parent) for k in known):
             top, parent = parent, posixpath.dirname(parent)
-        if parent != "/" and top != c.path and not any(is_under(k, top) for k in known):
+        if (parent != "/" and top != c.path and not any(is_under(k, top) for k in known)
+                and all(o.path != top for o in out)):
             out.append(Created(top, None, c.command))
         out.append(c)
     return out
@@ -99,32 +150,6 @@ def _existing_before(a: Analysis, j: int) -> list[str]:
                 found.append(a.after(k).workdir)  # type: ignore[arg-type]
         a.memo[key] = found
     return a.memo[key]  # type: ignore[return-value]
-
-
-def _still_there(commands: list[Command], cmd: Command, made: list[Created], env: Mapping[str, str | None],
-                 cwd: str | None) -> list[Created]:
-    """Drop what a later rm/rmdir/unlink/mv of the same step removes (all of it when an operand is unknown)."""
-    if not made:
-        return made
-    moved = False
-    for c in commands:
-        if c.start <= cmd.start:
-            continue
-        name = posixpath.basename(c.name)
-        if name in ("cd", "pushd", "popd"):
-            moved = True
-        if name not in ("rm", "rmdir", "unlink", "mv"):
-            continue
-        ops = [w for w in c.args if not w.raw.startswith("-")]
-        for w in ops[:-1] if name == "mv" else ops:
-            v = value(w, env)
-            if v is None:
-                v = _glob_parent(w.raw, env)  # `rm -rf /var/lib/apt/lists/*` removes only below that directory
-            p = None if v is None else v if v.startswith("/") else (None if moved else join(cwd, v))
-            if p is None:
-                return []
-            made = [m for m in made if not is_under(m.path, p)]
-    return made
 
 
 def notes(a: Analysis, j: int, targets: list[str]) -> list[str]:
@@ -210,7 +235,7 @@ def _script_walk(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None
             return Walk(why_not=f"{rel} is sourced and sets variables, options or exits, which the step's later "
                                 "commands would see", text=text)
     walk = walk_script(script, senv, cwd, inv.errexit, rel)
-    walk.text = text
+    walk.text, walk.rel = text, rel
     if inv.sourced and not walk.why_not and walk.end_cwd != cwd:
         return Walk(why_not=f"{rel} is sourced and leaves the step in another directory")
     return walk
@@ -227,12 +252,15 @@ def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit:
         return Walk(why_not=f"{rel} uses shell parameters such as $@ or $$ (`{_shown(special)}`)")
     and_chain = all(c.connector in (None, "&&") for c in script.top)
     made: list[Created] = []
+    events: list[tuple[str, str]] = []
     stack: list[str | None] = []
     top = script.top
+    steps: list[tuple[Command, dict[str, str | None], str | None, tuple[str, ...]]] = []
     for n, c in enumerate(top):
         name = posixpath.basename(c.name)
         if c.assignments and not c.words:
             continue  # a variable assignment: the variable is unknown from here on (script.assigned)
+        steps.append((c, dict(env), cwd, tuple(p for k, p in events if k == "mkdir")))
         if name == "set":
             for w in c.args:
                 if w.raw.startswith(("-", "+")) and set(w.raw[1:]) <= _SET_OPTS:
@@ -262,7 +290,7 @@ def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit:
         if name == "exit" and n == len(top) - 1 and all(w.raw == "0" for w in c.args):
             continue
         if name in ("rm", "rmdir", "mv", "unlink"):
-            why = _removes(c, env, cwd, made, rel)
+            why = _removes(c, env, cwd, made, rel, events)
             if why:
                 return Walk(why_not=why)
             if name != "mv":
@@ -277,19 +305,51 @@ def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit:
             if c.words[0].raw != name:
                 return Walk(why_not=f"{rel} runs `{c.name}` by a path: what it is, is not known")
             found = created_paths(c, env, cwd)
-            if not found and name not in ("git", "curl", "wget", "tar", "unzip"):
+            if not found and name not in ("curl", "wget", "tar", "unzip"):
                 return Walk(why_not=f"{rel} runs `{_shown(c)}`, whose target is not known")
             if not (errexit or and_chain):
                 return Walk(why_not=f"{rel} does not stop on errors (no `set -e`), so what it creates may be missing")
+            if not found and (cwd is None or name == "wget"):
+                return Walk(why_not=f"{rel} runs `{_shown(c)}`, which writes where this analysis does not follow")
+            events.extend(_kinds(c, found, cwd))
             made.extend(found)
             continue
         return Walk(why_not=f"{rel} runs `{_shown(c)}`, whose effects on the filesystem are not known")
     if stack:
         return Walk(why_not=f"{rel} leaves directories on the pushd stack", end_cwd=cwd)
-    return Walk(created=made, end_cwd=cwd)
+    return Walk(created=made, end_cwd=cwd, events=events, steps=steps)
 
 
-def _removes(c: Command, env: Mapping[str, str | None], cwd: str | None, made: list[Created], rel: str) -> str | None:
+def _kinds(c: Command, found: list[Created], cwd: str | None) -> list[tuple[str, str]]:
+    """The path events of one creating command, in the terms of chown-layer's path model."""
+    name = posixpath.basename(c.name)
+    flags = "".join(w.raw[1:] for w in c.args if w.raw.startswith("-") and not w.raw.startswith("--"))
+    longs = {w.raw.split("=", 1)[0] for w in c.args if w.raw.startswith("--")}
+    if not found:
+        if name in ("tar", "unzip") and cwd is not None:
+            return [("fill", cwd)]
+        if name == "curl" and ("O" in flags or "--remote-name" in longs) and cwd is not None:
+            return [("unknown", cwd)]
+        return []
+    if name == "mkdir":
+        kind = "mkdirp" if "p" in flags or "--parents" in longs else "mkdir"
+    elif name == "install" and ("d" in flags or "--directory" in longs):
+        kind = "mkdirp"
+    elif name == "git" or name == "virtualenv" or name.startswith("python"):
+        kind = "made"
+    elif name == "ln":
+        kind = "link" if "s" in flags or "--symbolic" in longs else "unknown"
+    elif name in ("tar", "unzip"):
+        kind = "fill"
+    elif name in ("touch", "curl"):
+        kind = "touch"
+    else:
+        kind = "unknown"  # cp, mv, wget, install of a file: what lands there is not known
+    return [(kind, f.path) for f in found]
+
+
+def _removes(c: Command, env: Mapping[str, str | None], cwd: str | None, made: list[Created], rel: str,
+             events: list[tuple[str, str]]) -> str | None:
     """Drop what `rm`/`mv` removes from `made`; a reason when its operands are unknown."""
     name = posixpath.basename(c.name)
     ops = [w for w in c.args if not w.raw.startswith("-")]
@@ -301,16 +361,8 @@ def _removes(c: Command, env: Mapping[str, str | None], cwd: str | None, made: l
         if p is None:
             return f"{rel} runs `{_shown(c)}` on a path whose value is unknown"
         made[:] = [m for m in made if not is_under(m.path, p)]
+        events.append(("rm", p))
     return None
-
-
-def _glob_parent(raw: str, env: Mapping[str, str | None]) -> str | None:
-    """The directory a glob word can only match below (`/a/b/*.log` -> `/a/b`), or None."""
-    cut = min((raw.index(ch) for ch in "*?[" if ch in raw), default=-1)
-    if cut < 0 or "/" not in raw[:cut]:
-        return None
-    head = raw[: raw.rindex("/", 0, cut)] or "/"
-    return value(head, env)
 
 
 def _invocation(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> Invocation | str | None:

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockerfix.refactor.dockerfile import knownbases
 from dockerfix.refactor.dockerfile.basefacts import BaseFacts, BaseTable, scratch, unknown
 from dockerfix.refactor.errors import DockerfixError
 from dockerfix.refactor.dockerfile.parse import Dockerfile, Instruction, KEYWORDS, parse
 from dockerfix.refactor.dockerfile.resolve import Resolved, State, resolve, step
 from dockerfix.refactor.dockerfile.shell import Script, analyse, shebang_ok
+from dockerfix.refactor.dockerfile.words import split_words
 
 _POSIX_SHELLS = ("/bin/sh", "/bin/bash", "/bin/ash", "/bin/dash", "sh", "bash")
 
@@ -49,10 +51,7 @@ class Analysis:
             stage = self.resolved.stages[stage.parent]
         if stage is None:
             return None
-        ref = stage.base or ""
-        if ref.lower() == "scratch":
-            return scratch()
-        return self.bases.get(ref) or unknown(ref)
+        return base_facts(self.bases, stage.base or "")
 
     @property
     def instructions(self) -> list[Instruction]:
@@ -142,6 +141,31 @@ class Analysis:
         return RunScript(script=script, to_raw=to_raw, heredoc=True, append_at=doc.terminator_start, source=text)
 
 
+def base_facts(bases: BaseTable, ref: str) -> BaseFacts:
+    """What is known about the external image ``ref``: read facts first, then a well-known base's documented
+    defaults (``knownbases``), else unknown."""
+    if ref.lower() == "scratch":
+        return scratch()
+    return bases.get(ref) or knownbases.lookup(ref) or unknown(ref)
+
+
+def _check_structure(df: Dockerfile) -> None:
+    """What the builder rejects before running anything: no FROM, a FROM without an image, a COPY/ADD without a
+    source and a destination."""
+    if not df.instructions:
+        return  # nothing to build and nothing to fix
+    first = next((ins for ins in df.instructions if ins.keyword != "ARG"), None)
+    if first is None or first.keyword != "FROM":
+        raise DockerfixError("no FROM instruction before the first build step", first.line if first else None)
+    for ins in df.instructions:
+        if ins.keyword == "FROM" and not ins.args.strip():
+            raise DockerfixError("FROM needs an image", ins.line)
+        if ins.keyword in ("COPY", "ADD") and not ins.heredocs:
+            n = len(ins.json_args) if ins.json_args is not None else len(split_words(ins.args, df.escape))
+            if n < 2:
+                raise DockerfixError(f"{ins.keyword} needs a source and a destination", ins.line)
+
+
 def analyse_text(
     text: str, path: Path | None = None, context: Path | None = None, bases: BaseTable | None = None
 ) -> Analysis:
@@ -154,4 +178,10 @@ def analyse_text(
                 raise DockerfixError("SHELL needs a JSON array of strings", ins.line)
     if path is not None and context is None:
         context = path.parent
-    return Analysis(df, resolve(df), path, context, bases=dict(bases or {}))
+    _check_structure(df)
+    table = dict(bases or {})
+
+    def env_of(ref: str):  # type: ignore[no-untyped-def]
+        return base_facts(table, ref).env
+
+    return Analysis(df, resolve(df, env_of), path, context, bases=table)

@@ -20,6 +20,7 @@ DIR = "dir"
 FILE = "file"
 MISSING = "missing"
 SYMLINK = "symlink"  # PathInfo.target holds the link target
+OTHER = "other"  # a device node, a FIFO or a dangling hard link: exists, but is neither a file nor a directory
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Account:
 
 @dataclass(frozen=True)
 class PathInfo:
-    kind: str  # DIR, FILE, MISSING or SYMLINK
+    kind: str  # DIR, FILE, MISSING, SYMLINK or OTHER
     target: str | None = None  # for SYMLINK
     uid: int | None = None
     gid: int | None = None
@@ -54,7 +55,9 @@ class BaseFacts:
     groups: Mapping[str, int] | None = None  # from /etc/group, name -> gid
     paths: Mapping[str, PathInfo] = field(default_factory=dict)  # paths looked at (lstat), absolute and normalized
     complete_paths: bool = False  # True: every path of the image is in ``paths`` (absent means MISSING)
-    tools: Mapping[str, bool] = field(default_factory=dict)  # e.g. {"find": True}; absent: unknown
+    # e.g. {"find": True}: an executable file reached on the config's PATH (the builders' default PATH when it
+    # has none), symlinks followed inside the image (busybox applet links count); absent: unknown
+    tools: Mapping[str, bool] = field(default_factory=dict)
 
     def path(self, p: str) -> PathInfo | None:
         """What ``p`` is in the base image, or None when unknown."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from dockerfix.refactor.dockerfile.parse import Instruction
 from dockerfix.refactor.dockerfile.resolve import State, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.refactor.dockerfile import toolwrites
 from dockerfix.refactor.dockerfile.words import split_words
 
 
@@ -93,8 +92,6 @@ def _positional(cmd: Command, opts_with_value: set[str]) -> tuple[list[SWord], d
 
 def created_paths(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
     """Paths a command creates or fills, when the command is one we know and its words are static."""
-    if (tool := toolwrites.created(cmd, env, cwd)) is not None:  # package tools: pip, uv (toolwrites.py)
-        return _made(tool, cmd, env, cwd)
     name = posixpath.basename(cmd.name)
     words: list[SWord] = []
     if name == "mkdir":
@@ -140,7 +137,7 @@ def created_paths(cmd: Command, env: Mapping[str, str | None], cwd: str | None) 
         _, opts = _positional(cmd, _VALUE_OPTS["unzip"])
         words = [opts["-d"]] if "-d" in opts else []
     elif name == "touch":
-        words, _ = _positional(cmd, set())
+        words, _ = _positional(cmd, {"-d", "--date", "-t", "-r", "--reference"})
     elif name == "ln":
         pos, _ = _positional(cmd, set())
         words = pos[-1:] if len(pos) >= 2 else []
@@ -176,6 +173,7 @@ class Account:
     uid: str | None  # numeric, when the command says
     gid: str | None
     kind: str  # "user" or "group"
+    group: str | None = None  # a user's primary group by name, when the command names it (`useradd -g staff`)
 
 
 def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Account]:
@@ -192,10 +190,14 @@ def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Accoun
     pos: list[str] = []
     i = 0
     takes = {"-u", "--uid", "-g", "--gid", "-G", "--groups", "-d", "--home", "--home-dir", "-s", "--shell",
-             "-c", "--comment", "-h", "-k", "-K", "-e", "-f", "--ingroup", "--gecos", "-p", "--password"}
+             "-c", "--comment", "-h", "-k", "-K", "-e", "-f", "--ingroup", "--gecos", "-p", "--password",
+             "-b", "--base-dir", "-R", "--root", "-P", "--prefix", "-Z", "--selinux-user", "--key",
+             "--expiredate", "--inactive", "--skel", "--firstuid", "--lastuid", "--conf", "--extrausers"}
     while i < len(args):
         a = args[i]
-        if a.startswith("--") and "=" in a:
+        if not a.startswith("--") and len(a) > 2 and a[:2] in takes and a[:2] not in ("-D", "-m", "-M", "-r"):
+            ids[a[:2]] = a[2:]  # an attached value: `-u1500`
+        elif a.startswith("--") and "=" in a:
             k, _, v = a.partition("=")
             ids[k] = v
         elif a in takes and i + 1 < len(args):
@@ -218,9 +220,67 @@ def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Accoun
     # busybox adduser's -g is the GECOS field, not a group.
     gid_opt = (ids.get("-g") or ids.get("--gid")) if name == "useradd" else ids.get("--gid")
     gid = gid_opt if gid_opt and gid_opt.isdigit() else None
-    out = [Account(acct, uid, gid, "user")]
+    # busybox adduser's -G names the primary group; useradd's -G adds supplementary groups.
+    named = gid_opt if gid_opt and not gid_opt.isdigit() else (ids.get("-G") or ids.get("--ingroup")) if name == "adduser" else None
+    out = [Account(acct, uid, gid, "user", named)]
     # Both useradd (USERGROUPS_ENAB) and busybox adduser create a group of the same name. Its gid
     # equals the uid only when that gid is free, which a static reading cannot know: leave it unknown.
     if "-G" not in ids and "--ingroup" not in ids and not (name == "useradd" and ("-g" in ids or "-N" in args)):
         out.append(Account(acct, None, None, "group"))
     return out
+
+
+_CD = ("cd", "pushd", "popd")
+
+
+def walk(script, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[Command, str | None]]:  # type: ignore[no-untyped-def]
+    """Every command of a parsed RUN with the working directory it runs in (None: unknown).
+
+    `cd DIR` and `pushd DIR` move it; `cd` alone ($HOME), `cd -`, `cd -P` (physical: links resolved), `popd`, a
+    `cd` that may fail silently (`cd x || true`) and a `cd` inside a subshell, `if` or pipeline make it unknown.
+    """
+    out: list[tuple[Command, str | None]] = []
+    top = script.top
+    for cmd in script.commands:
+        out.append((cmd, cwd))
+        name = posixpath.basename(cmd.name)
+        if name not in _CD:
+            continue
+        nxt = next((c for c in top if c.start > cmd.start), None)
+        follows_or = nxt is not None and nxt.connector == "||" and posixpath.basename(nxt.name) != "exit"
+        if not cmd.top or cmd.connector == "||" or follows_or or name == "popd":
+            cwd = None
+            continue
+        args = [w for w in cmd.args]
+        while args and args[0].raw in ("-L", "--"):
+            args = args[1:]
+        if len(args) != 1 or args[0].raw.startswith("-") or args[0].raw.startswith("+"):
+            cwd = None  # `cd` alone, `cd -`, `cd -P DIR`, `pushd +1`
+            continue
+        v = value(args[0], env)
+        cwd = join(cwd, v) if v is not None else None
+    return out
+
+
+def certain(script, cmd: Command) -> bool:  # type: ignore[no-untyped-def]
+    """True when ``cmd`` has run, and succeeded, whenever the whole RUN succeeds."""
+    if not cmd.top:
+        return False
+    top = script.top
+    i = next((k for k, c in enumerate(top) if c is cmd), None)
+    if i is None:
+        return False
+    start, end = i, i
+    while start > 0 and top[start].connector in ("&&", "||"):
+        start -= 1
+    while end + 1 < len(top) and top[end + 1].connector in ("&&", "||"):
+        end += 1
+    chain = top[start : end + 1]
+    if any(c.connector == "||" for c in chain[1:]):
+        return False
+    if end == len(top) - 1:
+        return True  # the last list decides the RUN's status
+    first = top[0]
+    set_e = first.name == "set" and any(w.raw.startswith("-") and "e" in w.raw for w in first.args)
+    # Under `set -e` a failing command stops the script, except one followed by && (POSIX 2.8.1).
+    return set_e and len(chain) == 1

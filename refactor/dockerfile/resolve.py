@@ -5,13 +5,17 @@ that re-declares them; ENV values are expanded with the environment before the i
 relative WORKDIR is joined to the previous one. What the Dockerfile cannot tell (variables and
 WORKDIR/USER inherited from an external base image, ARGs without a default) is None: unknown.
 ARG defaults are taken as the values, i.e. the analysis assumes `--build-arg` does not override them;
-transforms say so in their explanation.
+transforms say so in their explanation. ARGs are scoped to their stage: a child stage (`FROM parent`) inherits only
+ENV values. An ARG whose name the base image's ENV may set is unknown (the image's ENV wins over the ARG), unless
+the base image's ENV names are known (``base_env``) and do not include it.
 """
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Optional
 
 from dockerfix.refactor.dockerfile.parse import Dockerfile, Instruction
 from dockerfix.refactor.dockerfile.words import Unknown, expand, split_words
@@ -29,6 +33,7 @@ class State:
     shell: list[str] | None  # None: the default /bin/sh -c
     volumes: tuple[str, ...] = ()
     env_set: frozenset[str] = frozenset()  # names set by ENV: an ARG of the same name does not override them
+    base_env_known: bool = False  # the external base image's ENV names are known (read, or documented defaults)
 
     def expand(self, raw: str, escape: str = "\\") -> str | None:
         try:
@@ -98,7 +103,11 @@ def is_under(path: str, root: str) -> bool:
     return path == root or root == "/" or path.startswith(root.rstrip("/") + "/")
 
 
-def resolve(df: Dockerfile) -> Resolved:
+BaseEnv = Callable[[str], Optional[Mapping[str, Optional[str]]]]
+
+
+def resolve(df: Dockerfile, base_env: BaseEnv | None = None) -> Resolved:
+    """``base_env(ref)`` gives the ENV of an external base image (values None where unknown), or None when unknown."""
     esc = df.escape
     stages: list[Stage] = []
     states: list[State] = []
@@ -111,7 +120,7 @@ def resolve(df: Dockerfile) -> Resolved:
             if stages:
                 stages[-1].last = idx - 1
                 ends.append(cur)
-            cur = _from(ins, idx, stages, ends, global_args, esc)
+            cur = _from(ins, idx, stages, ends, global_args, esc, base_env)
             states.append(cur)
             continue
         states.append(cur)
@@ -127,7 +136,8 @@ def resolve(df: Dockerfile) -> Resolved:
 
 
 def _from(
-    ins: Instruction, idx: int, stages: list[Stage], ends: list[State], global_args: dict[str, str | None], esc: str
+    ins: Instruction, idx: int, stages: list[Stage], ends: list[State], global_args: dict[str, str | None], esc: str,
+    base_env: BaseEnv | None = None,
 ) -> State:
     words = [w.raw for w in split_words(ins.args, esc)]
     base = None
@@ -144,8 +154,17 @@ def _from(
                 parent = st.index
     stages.append(Stage(len(stages), name, base, parent, idx, idx))
     if parent is not None:
-        return replace(ends[parent], stage=len(stages) - 1, env=dict(ends[parent].env))
-    return State(stage=len(stages) - 1, env={}, workdir=None, user=None, shell=None)
+        end = ends[parent]
+        # Only ENV is part of the image; ARG values stay in their stage.
+        env = {k: v for k, v in end.env.items() if k in end.env_set}
+        return replace(end, stage=len(stages) - 1, env=env)
+    known = base_env(base) if base_env is not None and base is not None else None
+    if base is not None and base.lower() == "scratch":
+        known = {}
+    if known is None:
+        return State(stage=len(stages) - 1, env={}, workdir=None, user=None, shell=None)
+    return State(stage=len(stages) - 1, env=dict(known), workdir=None, user=None, shell=None,
+                 env_set=frozenset(known), base_env_known=True)
 
 
 def _arg_pairs(ins: Instruction, cur: State, esc: str) -> list[tuple[str, str | None]]:
@@ -165,7 +184,8 @@ def step(ins: Instruction, cur: State, global_args: dict[str, str | None], esc: 
             if value is None and name in global_args:
                 value = global_args[name]
             if name not in cur.env_set:
-                env[name] = value
+                # The base image's ENV may set the name, and it wins over the ARG: unknown unless its names are known.
+                env[name] = value if cur.base_env_known else None
         return replace(cur, env=env)
     if kw == "ENV":
         env = dict(cur.env)

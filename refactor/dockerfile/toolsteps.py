@@ -135,3 +135,32 @@ def venv_exists(a: Analysis, j: int, venv: str) -> bool:
         if made:
             return True
     return False
+
+
+def activates_known_venv(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> bool:
+    """`cmd` sources X/bin/activate, or runs X/bin/pip (X/bin/python -m pip) install, of a venv `python -m venv`/
+    `virtualenv` made in this stage (earlier in this step, or in an earlier step not followed by one that may remove
+    it): the venv template's activate sets variables and defines `deactivate`; its pip is pip. Neither reads a
+    file's owner."""
+    if posixpath.basename(cmd.name) in (".", "source"):
+        found = created(a, j, cmd, env, cwd)
+        if not found:
+            return False
+        venv = found[0].path
+    else:
+        # `X/bin/pip install …`, `X/bin/python -m pip install …`: the venv's own pip, as a bare `pip` would be.
+        pip = toolwrites.pip_call(cmd, env)
+        if pip is None or pip.exe_dir is None:
+            return False
+        venv = pip.exe_dir
+    rs = a.run_script(j)
+    if rs is not None:
+        for c in rs.script.top:
+            if c.start >= cmd.start:
+                break
+            name = posixpath.basename(c.name)
+            is_venv = (name.startswith("python") and len(c.args) >= 2 and c.args[0].raw == "-m"
+                       and c.args[1].raw == "venv") or name == "virtualenv"
+            if is_venv and any(x.path == venv for x in created_paths(c, rs.env, a.state(j).workdir)):
+                return True
+    return venv_exists(a, j, venv)

@@ -1,6 +1,6 @@
 """Where package tools write, when one command's own words and the step's variables prove it.
 
-`facts.created_paths` asks here first. A path is returned only when the command cannot succeed without it
+`refactor/context/scripts.py` (run_created, step_events) asks here for each RUN command. A path is returned only when the command cannot succeed without it
 existing at its end, so that `&& chown -R U:G PATH` after the command cannot fail and re-owns only what the
 later recursive chown would have re-owned anyway. Everything else is left out ("nothing proven"), and
 `unproven` says why for the findings.

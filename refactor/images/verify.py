@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ _COMMAND_WIDTH = 70
 
 @dataclass(frozen=True)
 class VerifyResult:
+    builder: str
     original: BuildResult
     fixed: BuildResult
     original_stats: LayerStats
@@ -34,13 +36,15 @@ class VerifyResult:
         return self.original_stats.total_bytes - self.fixed_stats.total_bytes
 
 
-def verify(dockerfile_a: Path, dockerfile_b: Path, context: Path, builder: Builder) -> VerifyResult:
-    """Build ``dockerfile_a`` (the original) and ``dockerfile_b`` (the rewrite) from one context, without cache."""
-    original = builder.build(dockerfile_a, context, cache=False)
-    fixed = builder.build(dockerfile_b, context, cache=False)
+def verify(dockerfile_a: Path, dockerfile_b: Path, context: Path, builder: Builder,
+           build_args: Mapping[str, str] | None = None) -> VerifyResult:
+    """Build ``dockerfile_a`` (the original) and ``dockerfile_b`` (the rewrite) from one context, without cache,
+    with the same ``build_args``."""
+    original = builder.build(dockerfile_a, context, cache=False, build_args=build_args)
+    fixed = builder.build(dockerfile_b, context, cache=False, build_args=build_args)
     image_a, image_b = load_image(original.archive), load_image(fixed.archive)
     return VerifyResult(
-        original, fixed, layer_stats(image_a), layer_stats(image_b), tuple(compare_images(image_a, image_b))
+        builder.name, original, fixed, layer_stats(image_a), layer_stats(image_b), tuple(compare_images(image_a, image_b))
     )
 
 
@@ -82,6 +86,7 @@ def verify_report(result: VerifyResult) -> dict[str, Any]:
         }
 
     return {
+        "builder": result.builder,
         "identical": result.identical,
         "saved_bytes": result.saved_bytes,
         "differences": [
@@ -94,7 +99,8 @@ def verify_report(result: VerifyResult) -> dict[str, Any]:
 
 def _short(command: str) -> str:
     command = " ".join(command.split())
-    for prefix in ("/bin/sh -c #(nop) ", "/bin/sh -c "):
+    command = command.removesuffix(" # buildkit")  # BuildKit marks the history of the steps it ran
+    for prefix in ("/bin/sh -c #(nop) ", "/bin/sh -c ", "RUN /bin/sh -c "):
         if command.startswith(prefix):
             command = command[len(prefix) :]
             break

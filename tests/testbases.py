@@ -1,0 +1,52 @@
+"""Base-image facts for the test base ``localhost/dockerfix-base``, made from the harness's own rootfs recipe.
+
+The build tests build on that image, so these facts are exactly what a reader of the image would find: every path
+(``complete_paths``), the accounts of its /etc/passwd and /etc/group, its ENV, no VOLUME, root, and busybox ``find``.
+Unit tests that write ``FROM b`` use the same facts under the name ``b``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from functools import lru_cache
+
+from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, SYMLINK, Account, BaseFacts, PathInfo
+from dockerfix.refactor.images import baseimage
+
+BASE = baseimage.BASE_IMAGE
+
+
+def _applets() -> list[str]:
+    try:
+        return baseimage.busybox_applets()
+    except (OSError, subprocess.CalledProcessError):
+        return ["sh", "find", "chown", "chmod", "mkdir", "ln", "cp", "mv", "rm", "tar", "touch"]
+
+
+@lru_cache(maxsize=None)
+def facts(image: str = BASE) -> BaseFacts:
+    paths: dict[str, PathInfo] = {"/": PathInfo(DIR, uid=0, gid=0, mode=0o755)}
+    for name, mode in baseimage.DIRECTORIES:
+        paths["/" + name] = PathInfo(DIR, uid=0, gid=0, mode=mode)
+    paths["/bin/busybox"] = PathInfo(FILE, uid=0, gid=0, mode=0o755)
+    for applet in _applets():
+        paths["/bin/" + applet] = PathInfo(SYMLINK, target="busybox", uid=0, gid=0)
+    for name in ("etc/passwd", "etc/group", *baseimage.EMPTY_FILES):
+        paths["/" + name] = PathInfo(FILE, uid=0, gid=0, mode=0o644)
+    for name, _ in baseimage.SCRIPTS:
+        paths["/" + name] = PathInfo(FILE, uid=0, gid=0, mode=0o755)
+    for name, target in baseimage.SCRIPT_LINKS:
+        paths["/" + name] = PathInfo(SYMLINK, target=target, uid=0, gid=0)
+    accounts = {}
+    for line in baseimage.PASSWD.splitlines():
+        name, _, uid, gid, _, home, _ = line.split(":")
+        accounts[name] = Account(name, int(uid), int(gid), home)
+    groups = {line.split(":")[0]: int(line.split(":")[2]) for line in baseimage.GROUP.splitlines()}
+    return BaseFacts(image=image, source="test base recipe", read=True, env={"PATH": baseimage.PATH_ENV},
+                     volumes=frozenset(), user="", workdir="", accounts=accounts, groups=groups, paths=paths,
+                     complete_paths=True, tools={"find": "find" in _applets()})
+
+
+def table() -> dict[str, BaseFacts]:
+    """Facts for the build tests' base image and for ``b``, the base the unit tests write."""
+    return {BASE: facts(BASE), "b": facts("b")}

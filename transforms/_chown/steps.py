@@ -1,0 +1,188 @@
+"""The earlier steps that take the ownership: COPY/ADD get --chown, RUN steps that create the paths get it appended."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from dockerfix.refactor.dockerfile.analysis import Analysis
+from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
+from dockerfix.refactor.context.scripts import notes as script_notes, run_created
+from dockerfix.refactor.dockerfile.facts import certain, copy_args, created_paths, walk
+from dockerfix.refactor.dockerfile.model import Edit
+from dockerfix.refactor.dockerfile.resolve import is_under
+from dockerfix.transforms._chown import owners, paths
+from dockerfix.transforms._chown.edits import find_tail, quote
+from dockerfix.transforms._chown.model import (Basis, Op, Refuse, _covering, _final_owner, _spell, _wrote_under,
+                                               _written_before)
+
+_TAR = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")
+
+
+def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],  # type: ignore[no-untyped-def]
+               basis: Basis) -> tuple[list[Edit], list[str]]:
+    ins = a.instructions[j]
+    st = a.state(j)
+    ca = copy_args(ins, st, a.df.escape)
+    if ca is None:
+        return [], []
+    if ca.dest is None:
+        raise Refuse(f"the destination of the {ins.keyword} at line {ins.line} ({ca.dest_raw}) cannot be resolved")
+    covering = _covering(ops, ca.dest)
+    if not covering:
+        for t in targets:
+            if is_under(t, ca.dest) and ca.dest != t and _may_write_under(a, ins, ca, t):
+                raise Refuse(f"the {ins.keyword} at line {ins.line} writes into {ca.dest}, above {t}: its files under "
+                             f"{t} cannot get an owner without re-owning the rest")
+        return [], []
+    tag = f"line {ins.line}: {ins.keyword}"
+    if all(op.kind == "chmod" for op in covering):
+        return [], [f"{tag} left as is: only its mode changes, which --chown cannot carry"]
+    if ins.keyword == "ADD" and any(_TAR.search(s) for s in ca.sources):
+        return [], [f"{tag} left as is: ADD of a local archive honours --chown only from frontend 1.17"]
+    used: list[str] = []
+    assumed: list[str] = []
+    for top in {p for op in covering for _, p in op.paths if is_under(ca.dest, p)}:
+        # --chown gives directories it creates the new owner: every directory above the target must exist.
+        parent = paths.real_dir(a, j, posixpath.dirname(top))
+        if parent.kind is None and parent.base_unknown:
+            assumed.append(f"{posixpath.dirname(top)} is a directory (no symlink on the way) in the base image "
+                           f"{a.base(j).image!r}")  # type: ignore[union-attr]
+        elif parent.kind != DIR:
+            return [], [f"{tag} left as is: {posixpath.dirname(top)} is not known to exist as a directory here "
+                        f"({parent.why}), and --chown would give a directory it creates the new owner"]
+        # The builder follows symlinks in the destination, `chown -R` does not: no link from the target down.
+        links = paths.no_links(a, j, top, ca.dest)
+        if links.kind is None and links.base_unknown:
+            assumed.append(f"no path from {top} to {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
+        elif links.kind is None:
+            return [], [f"{tag} left as is: a path from {top} to {ca.dest} may be a symlink ({links.why}), which "
+                        "--chown would write through"]
+        used += list(parent.defaults) + list(links.defaults)
+    existing = ins.flag("chown")
+    start_user, start_group = "0", "0"
+    if existing is not None:
+        val = st.expand(existing.value or "", a.df.escape)
+        if val is None:
+            return [], [f"{tag} left as is: its --chown value is unknown"]
+        u, has_g, g = val.partition(":")
+        if not has_g:
+            # Without a group, the builder uses the user's primary group (for a numeric id: the same number).
+            if u.isdigit():
+                g = u
+            else:
+                found = owners.user(a, j, u)
+                if not found.exists or found.primary is None:
+                    return [], [f"{tag} left as is: --chown={val} without a group uses the primary group of {u}, "
+                                "which is not known here"]
+                g = found.primary
+                used += list(found.defaults)
+        start_user, start_group = u, g
+    user, group = _final_owner(covering, start_user, start_group)
+    local = Basis()
+    u_spell = _spell(a, user, "user", j, idx, local)
+    g_spell = _spell(a, group, "group", j, idx, local)
+    if u_spell is None or g_spell is None:
+        missing = user if u_spell is None else group
+        return [], [f"{tag} left as is: `{missing}` is not known to exist here and its numeric id is not written in "
+                    "the Dockerfile (buildah rejects an unknown name, BuildKit silently uses 0)"]
+    basis.use(used + local.defaults)
+    basis.assumptions.extend(x for x in assumed + local.assumptions if x not in basis.assumptions)
+    flag = f"--chown={u_spell}:{g_spell}"
+    if existing is not None:
+        if "\n" in a.df.text[existing.start : existing.end]:
+            return [], [f"{tag} left as is: its --chown flag spans a line continuation"]
+        if a.df.text[existing.start : existing.end] == flag:
+            return [], []
+        return [Edit(existing.start, existing.end, flag)], [f"{tag}: --chown replaced by {flag} (its files land under "
+                                                            f"{ca.dest})"]
+    at = ins.raw(ins.args_offset)
+    return [Edit(at, at, flag + " ")], [f"{tag} gets {flag} (its files land under {ca.dest})"]
+
+
+def _may_write_under(a: Analysis, ins, ca, target: str) -> bool:  # type: ignore[no-untyped-def]
+    """A COPY into an ancestor of the target writes under it unless every source is a plain file."""
+    if ins.flag("from") is not None or a.context is None:
+        return True
+    rel = posixpath.relpath(target, ca.dest)
+    first = rel.split("/", 1)[0]
+    for src in ca.sources:
+        if src.startswith("<<") or any(ch in src for ch in "*?[$"):
+            return True
+        p = a.context / src
+        try:
+            if not p.is_file():
+                return True
+        except OSError:
+            return True
+        if not ca.dest_is_dir:
+            return True
+        if posixpath.basename(src.rstrip("/")) == first:
+            return True
+    return False
+
+
+def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tuple[list[Edit], list[str]]:
+    st = a.state(j)
+    ins = a.instructions[j]
+    rs = a.run_script(j)
+    if rs is None or not st.root_or_base_default:
+        return [], []
+    made: list[tuple[str, str | None, list[Op]]] = []
+    dropped: list[str] = []
+    for cmd, cwd in walk(rs.script, rs.env, st.workdir):
+        for c in run_created(a, j, cmd, rs.env, cwd):  # context scripts, venvs (refactor/context/scripts.py)
+            covering = _covering(ops, c.path)
+            if not covering or any(is_under(c.path, m[0]) for m in made):
+                continue
+            # The appended command runs at the end of the step: the path must exist then, and be no symlink.
+            end = paths.kind_at(a, j, c.path, after=True)
+            # `chown -R` on a symlink changes only the link, as the later step does; `chmod -R` follows it.
+            ok = (DIR, FILE) if any(op.kind == "chmod" for op in covering) else (DIR, FILE, paths.EXISTS, "symlink")
+            if not certain(rs.script, cmd) or end.kind not in ok:
+                dropped.append(f"{c.path} ({'it may not be made' if not certain(rs.script, cmd) else end.why or 'it is '}"
+                               f"{'' if not certain(rs.script, cmd) or end.why else _kind_word(end.kind)})")
+                continue
+            made.append((c.path, c.raw if cwd == st.workdir else None, covering))
+    tag = f"line {ins.line}: RUN"
+    notes = [f"{tag} left as is for {d}: not known to exist as a file or directory when the step ends"
+             for d in dropped]
+    if not made:
+        return [], notes + script_notes(a, j, [p for op in ops for _, p in op.paths])
+    written = _written_before(a, j)
+    notes += [f"{tag} {'writes into' if _wrote_under(written, path) else 'creates'} {path}: its owner is set in the "
+              "same step" for path, _, _ in made]
+    pieces: list[str] = []
+    local = Basis()
+    # One command per operation, in the step's order, so each path sees the same sequence of changes.
+    for op in dict.fromkeys(op for _, _, covering in made for op in covering):
+        fresh: list[str] = []
+        stale: list[str] = []
+        for path, raw, covering in made:
+            if op in covering:
+                word = raw if raw is not None else quote(path)
+                (stale if _wrote_under(written, path) else fresh).append(word)
+        if op.kind == "chmod":
+            spec, u, g = op.mode or "", None, None
+        else:
+            # The appended command runs at the end of this step: a name must exist before it.
+            u = _spell(a, op.user, "user", j, idx, local) if op.user else None
+            g = _spell(a, op.group, "group", j, idx, local) if op.group else None
+            if (op.user and u is None) or (op.group and g is None):
+                return [], notes[: len(dropped)] + [f"{tag} left as is: the owner is not known to exist there and "
+                                                    "its id is unknown"]
+            spec = (g or "") if op.kind == "chgrp" else f"{u or ''}{':' + g if g else ''}"
+        if fresh:
+            pieces.append(f"{op.kind} -R {spec} {' '.join(fresh)}")
+        if stale:
+            pieces.append(f"find {' '.join(stale)}{find_tail(op.kind, u, g, op.mode)}")
+    basis.use(local.defaults)
+    basis.assumptions.extend(x for x in local.assumptions if x not in basis.assumptions)
+    text = " && ".join(pieces)
+    if rs.heredoc:
+        return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
+    return [Edit(rs.append_at, rs.append_at, " && " + text)], notes
+
+
+def _kind_word(kind: str | None) -> str:
+    return {MISSING: "absent", "symlink": "a symlink"}.get(kind or "", "unknown")
