@@ -250,12 +250,6 @@ FIXED: dict[str, tuple[dict[str, str], str, str]] = {
         HEAD + "COPY *.py ./\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
         HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY *.py ./\n",
     ),
-    "wildcard-to-a-file-name": (
-        {"requirements.txt": "flask\n"},
-        "FROM python:3.12\nCOPY requirement*.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n",
-        "FROM python:3.12\nCOPY requirements.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n"
-        "COPY requirement*.txt /app/reqs.txt\n",
-    ),
     "neutral-setup-and-cleanup": (
         REQS,
         HEAD + "COPY . .\nRUN set -ex && echo building && printf '%s' x && true && : && apk add --no-cache gcc "
@@ -434,6 +428,9 @@ UNSAFE: dict[str, tuple[dict[str, str], str, str]] = {
 }
 
 UNCHANGED: dict[str, tuple[dict[str, str], str]] = {
+    # The wildcard brings only the file the install reads: the install is cached already.
+    "wildcard-to-a-file-name": ({"requirements.txt": "flask\n"},
+                                "FROM python:3.12\nCOPY requirement*.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n"),
     "already-cached": (REQS, HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"),
     "no-copy-before": (REQS, HEAD + "RUN pip install flask\nCOPY . .\n"),
     "not-an-install": (NPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm run build\n"),
@@ -723,7 +720,7 @@ REFUSED: dict[str, tuple[dict[str, str], str, str]] = {
                                                 "requirements.txt\n", "the venv made at line 3 is where pip installs"),
     "install-runs-in-a-directory-only-the-copy-makes": ({**REQS, "sub/x": ""},
                                                         HEAD + "COPY . .\nRUN cd sub && pip install -r ../requirements.txt\n",
-                                                        "the install runs in /app/sub, which only the whole COPY creates"),
+                                                        "the install runs in /app/sub, which no step before the whole COPY is known to create"),
     "split-across-a-continuation": (PROJECT_NO_DEPS, HEAD + "COPY . .\nRUN pip install -r requirements.txt \\\n    .\n",
                                     "the part of the install to change spans a line continuation"),
     "flag-spans-lines": (REQS, HEAD + "COPY --chown=1000\\\n:1000 . .\nRUN pip install -r requirements.txt\n",

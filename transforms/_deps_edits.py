@@ -137,7 +137,7 @@ def make_edits(
     if not src[ins.line_start : ins.line_next].endswith("\n"):
         text = text.rstrip("\r\n")
     edits.append(Edit(ins.line_start, ins.line_next, text))
-    unsafe = [u for i in plan.installs for u in i.unsafe]
+    unsafe = [u for i in plan.installs for u in i.unsafe] + plan.assumed
     details += [f"unsafe: {u}" for u in unsafe]
     crossed = [a.instructions[j] for j in range(b + 1, r) if a.instructions[j].keyword in CROSSABLE]
     if crossed:

@@ -10,6 +10,7 @@ import re
 from dockerfix.refactor.context import nodedeps
 from dockerfix.refactor.context import pydeps
 from dockerfix.refactor.dockerfile.resolve import State, is_under, join
+from dockerfix.transforms._deps_inputs import UV_PATH_OPTS, env_paths, option_paths, pip_option_paths
 from dockerfix.transforms._deps_plan import (
     Cmd, Install, Plan, Refuse, UNKNOWN_CWD, cmd_label, earlier_commands, join_or_refuse, project_reader,
     read_path, unsupported,
@@ -35,6 +36,7 @@ def analyse_installs(plan: Plan) -> None:
             if inst is None:  # nothing to install first, or already split earlier: this one needs the source
                 allowed = False
                 continue
+            inst.optional += [p for p in env_paths(st, c.cwd) if p not in inst.optional]
             plan.installs.append(inst)
             last_install = k
             continue
@@ -109,7 +111,8 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
     opts, flags = _options(words[1:], {"-C", "--directory", "-P", "--project", "--with", "--without", "--only", "-E",
                                        "--extras", "-G", "--group", "-p", "--categories", "--python", "--package",
                                        "--extra", "--no-group", "--only-group", "--index-url", "--default-index",
-                                       "--index", "--venv", "-L", "--lockfile"})
+                                       "--index", "--venv", "-L", "--lockfile", "-f", "--find-links",
+                                       "--extra-index-url"})
     project = cwd
     for opt in ("-C", "--directory", "-P", "--project", "-p"):
         if opt in opts:
@@ -130,6 +133,7 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
                                is_package=pydeps.uv_is_package, optional=[".python-version", "uv.toml"],
                                outputs=[venv]):
             return None
+        inst.optional += option_paths(opts, UV_PATH_OPTS, cwd, label)
         if not inst.first_ops and not ({"--frozen", "--locked"} & flags):
             inst.unsafe.append(f"`{label}` without --frozen/--locked may rewrite uv.lock, and the COPY after it "
                                "would put the context's copy back")
@@ -190,6 +194,7 @@ def _pip(plan: Plan, k: int, c: Cmd, pip: pydeps.PipCall, label: str, st: State)
     inst = Install(k, label, "pip", outputs=pip_outputs(pip, cwd))
     for v in pip.options.get("--config-file", []):  # uv pip: a uv.toml it reads
         inst.optional.append(join_or_refuse(cwd, v, f"{label}: --config-file {v}"))
+    inst.optional += pip_option_paths(pip, cwd, label)  # find-links folders, CA files, `file:` indexes
     read = lambda path: read_path(plan, path)  # noqa: E731
     req_paths: list[str] = []
     for _, path in pip.requirements:

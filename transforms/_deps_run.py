@@ -14,7 +14,7 @@ from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import copy_args
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, value
-from dockerfix.transforms._deps_plan import Cmd, Plan, Refuse
+from dockerfix.transforms._deps_plan import Cmd, Plan, Refuse, cmd_label
 
 
 _PKG_MANAGERS = frozenset("apt-get apt apk yum dnf microdnf".split())
@@ -156,3 +156,21 @@ def pip_outputs(pip: pydeps.PipCall, cwd: str | None) -> list[str]:
                 raise Refuse(f"the pip option {opt} {v} is relative to an unknown directory")
             out.append(p)
     return out
+
+
+def check_nested(plan: Plan) -> None:
+    """Commands inside a pipeline, subshell, `{ }` group, if, for, while or case are not in the RUN's top-level
+    list, so the RUN moves whole with them only when none of them reads or changes the project's files."""
+    a = plan.a
+    rs = a.run_script(plan.r)
+    if rs is None:
+        return
+    st = a.state(plan.r)
+    for c in rs.script.commands:
+        if c.top:
+            continue
+        cmd = Cmd(c, [value(w, st.env) for w in c.words], None)
+        if not is_neutral(plan, cmd):
+            raise Refuse(f"`{cmd_label(plan, cmd)}` runs inside a pipeline, subshell, group, if, for, while or case, "
+                         "which deps-first does not take apart, and it may use the source (put it in a RUN of its "
+                         "own to make the fix possible)")

@@ -4,15 +4,13 @@ Docker behaviour this relies on (docs/builder-semantics.md has each with its sou
 - A layer stores every file a step created or changed, whole; changing only the owner or mode of a
   file from an earlier layer stores it again. A chown inside the step that created the files is free.
 - `COPY --chown=U:G` / `ADD --chown=U:G` write the files with that owner in the same layer. USER does
-  not affect COPY/ADD (files are 0:0 without --chown). Names in --chown are looked up in the stage's
-  /etc/passwd at that point; BuildKit silently uses 0 for a name that does not exist yet, so a name is
-  only written where the user exists; before that, numeric ids known from `useradd -u` are used, or
-  the instruction is left alone.
-- Directories that `COPY --chown` creates get the new owner in BuildKit and buildah (root in the
-  classic builder); existing directories keep theirs. So a COPY is only given --chown when every
-  directory above the target already exists, and the remaining step (below) catches the rest.
-- root's chown clears setuid/setgid bits of regular files, even when the owner does not change.
-- GNU and busybox `chown -R` do not follow symlinks and change the links themselves (`chown -h`).
+  not affect COPY/ADD. Names in --chown are looked up in the stage's /etc/passwd at that point (buildah
+  rejects an unknown name, BuildKit silently uses 0); `--chown=user` without a group takes the user's
+  primary group.
+- Directories that `COPY --chown` creates get the new owner (BuildKit, buildah); existing ones keep theirs.
+  BuildKit creates a WORKDIR at once, buildah only when a later RUN needs it.
+- The builder follows symlinks in a COPY destination; `chown -R` never follows one; GNU `chmod -R`
+  follows a symlink named on its command line. root's chown clears setuid/setgid bits.
 
 What the fix does:
 1. COPY/ADD before the step whose destination lies under a target path get `--chown` (an existing
@@ -23,20 +21,43 @@ What the fix does:
    already had content).
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
-   (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod), so files from the base
-   image, from steps the analysis could not read, and builder-created directories end up exactly as
-   before, while nothing that is already right is stored again. It is never dropped: that would
-   need proof that nothing else lies under the target.
+   (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
+When nothing can move into an earlier step, there is no fix (a `find` alone would change the same
+files): the finding says why, and `check` does not fail for it.
+
+Facts a fix rests on, and where each comes from. A fix is safe only when every one is proven by the
+Dockerfile or read from the base image (or is a documented default of a well-known base, listed below,
+which its details name); a fact that is only assumed makes the fix unsafe, and its details say which;
+where a step cannot be given the owner, it is left alone with the reason.
+- Every directory above a target exists, as a real directory, where a COPY gets --chown: proven by the
+  steps before it in this stage and the stages it builds on (mkdir, COPY, a WORKDIR once a RUN ran,
+  rm/mv/ln undo it), or by the base image's paths.
+- No path from the target down to the COPY destination is a symlink (a link from a parent stage, mv,
+  `cd x && ln -s`, the build context or the base image): same sources. A chmod target must be proven
+  not to be a symlink, else the step is refused.
+- A user/group named in --chown exists at that COPY (an analysed useradd/adduser/groupadd before it, or
+  the base image's /etc/passwd and /etc/group), else its numeric id from the Dockerfile is written, or
+  the COPY is left alone. For `--chown=user`, its primary group must be known the same way.
+- A variable's value in this stage: ENV and ARG of this stage (ARGs do not cross FROM; an ARG whose name
+  the base image's ENV may set is unknown unless the base's ENV names are known); `--build-arg` is
+  assumed not to override ARG defaults used in COPY owners (the kept `find` uses the step's own words).
+- The targets lie outside every VOLUME: this Dockerfile's and the base image's (unknown: assumption).
+- A path that gets an appended chown still exists, as a file or directory, when its RUN ends (a later
+  rm/mv, a `||` fallback, a condition: left alone).
+- No step between the earliest changed step and the chown sees the owners: `cp -a`/`-p`, `mv`, hard
+  links, `tar -c`, `rsync`, `find`, `ls`, `git`, a non-root USER, `su`/`runuser`/`gosu`/`setpriv`/`sudo`,
+  a script or an unanalysable RUN. Ownership only moves into steps after the last such step. Assumed
+  (documented): other root commands read contents only, and a command changes only the paths it names.
+- The kept step's `find` exists: read from the base image, or a documented default; a step that removes
+  it refuses; unknown: assumption. The steps without USER run as root: the base's default user.
 
 It refuses (reports, no fix) when: a target path or owner uses a variable whose value is unknown, the
-step runs as a non-root USER or through sudo, a target is `/` or lies in a declared VOLUME, a COPY
-writes a directory into an ancestor of a target (its files under the target cannot get an owner
-without re-owning the rest), a chmod mode is not octal or a plain `who+perm` list, the command sits
-inside a compound command (if, pipe, subshell, `||`), or the RUN cannot be parsed (shell errors,
-JSON form, a non-POSIX SHELL, a Windows escape). The fix is marked unsafe when a RUN between the
-first changed instruction and the step runs as a non-root user: it would see the new owners earlier.
-It assumes ARG defaults are not overridden by --build-arg for the COPY owners (the kept find step
-uses the step's own variables, so an override still ends with the same owners).
+step runs as a non-root USER or through sudo, a target is `/` or lies in a declared VOLUME, a --mount
+covers a target, a COPY writes a directory into an ancestor of a target (its files under the target
+cannot get an owner without re-owning the rest), a chmod mode is not octal or a plain `who+perm` list,
+the chown itself runs only under a condition (if, pipe, subshell, next to `||`), the owner is empty
+(`chown -R :`), `cd` goes where the analysis cannot follow (`cd` alone, `cd -`, `cd -P`, `popd`), or
+the RUN cannot be parsed (shell errors, JSON form, a non-POSIX SHELL, a Windows escape).
 """
 
 from __future__ import annotations
@@ -248,6 +269,11 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     if not state.root_or_base_default:
         raise Refuse(f"the step runs as USER {_user(state)}: a non-root chown cannot be moved")
     targets = _targets(ops)
+    for flag in ins.flags:
+        mount = dict(kv.partition("=")[::2] for kv in (flag.value or "").split(",")) if flag.name == "mount" else {}
+        where = mount.get("target") or mount.get("dst") or mount.get("destination")
+        if where and any(is_under(t, join(state.workdir or "/", where) or where) for t in targets):
+            raise Refuse(f"a --mount covers {where}: the step changes the mount, not the image (BuildKit)")
     basis = Basis()
     _check_volumes(a, idx, targets, basis)
     for op in ops:
@@ -346,13 +372,24 @@ def _check_find(a: Analysis, idx: int, basis: Basis) -> None:
         rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
         for cmd in rs.script.commands if rs else ():
             words = [w.raw for w in cmd.words]
-            if posixpath.basename(cmd.name) in ("rm", "unlink", "mv") and any(
-                    posixpath.basename(w.rstrip("/")) in ("find", "*") for w in words[1:]) or "findutils" in words[1:]:
+            if posixpath.basename(cmd.name) in ("rm", "unlink", "mv") and any(_names_find(w) for w in words[1:]) \
+                    or "findutils" in words[1:]:
                 raise Refuse(f"the RUN at line {a.instructions[j].line} may remove `find`, which the kept step needs")
     if has is None:
         basis.assumptions.append(f"`find` exists in the base image {facts.image if facts else '?'!r}")
     elif facts is not None and not facts.read:
         basis.use([f"{facts.source}: `find` exists"])
+
+
+_BIN_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+
+
+def _names_find(word: str) -> bool:
+    """A word of rm/mv that may name the `find` program: `…/find`, or a glob in a directory of programs."""
+    word = word.strip("'\"").rstrip("/")
+    if posixpath.basename(word) == "find":
+        return True
+    return any(ch in word for ch in "*?[$") and posixpath.dirname(word) in _BIN_DIRS + ("",)
 
 
 def _base_user_root(a: Analysis, idx: int, basis: Basis) -> bool:

@@ -66,7 +66,8 @@ _BUSYBOX_USERS = (("root", 0, 0), ("daemon", 1, 1), ("bin", 2, 2), ("sys", 3, 3)
 _BUSYBOX_GROUPS = (("root", 0), ("daemon", 1), ("bin", 2), ("sys", 3), ("www-data", 33), ("users", 100),
                    ("nogroup", 65534))
 
-_PY_ENV = ("PATH", "LANG", "GPG_KEY", "PYTHON_VERSION", "PYTHON_SHA256")
+_PY_ENV = ("PATH", "LANG", "GPG_KEY", "PYTHON_VERSION", "PYTHON_SHA256", "PYTHON_PIP_VERSION", "PYTHON_SETUPTOOLS_VERSION",
+           "PYTHON_GET_PIP_URL", "PYTHON_GET_PIP_SHA256")
 _NODE_ENV = ("PATH", "NODE_VERSION", "YARN_VERSION")
 
 TABLE: dict[str, KnownBase] = {}

@@ -68,6 +68,8 @@ def user(a: Analysis, at: int, name: str) -> Owner:
 def _primary(a: Analysis, at: int, acc: Account) -> str | None:
     if acc.gid is not None:
         return acc.gid
+    if acc.group:
+        return group(a, at, acc.group).uid
     return None
 
 

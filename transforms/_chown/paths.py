@@ -270,6 +270,13 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
         pos, _ = _positional(cmd, {"-t", "--target-directory", "-S", "--suffix"})
         return [Event("rm", p(w), line) for w in pos[:-1]] + [Event("unknown", p(w), line) for w in pos[-1:]] + [
             Event("unknown", p(w), line) for w in cmd.args if w.raw.startswith("--target-directory=")]
+    if name in ("cp", "rsync", "install"):
+        pos, opts = _positional(cmd, {"-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "--owner",
+                                      "-g", "--group", "-e", "--rsh", "--exclude", "--include"})
+        dest = [w for w in cmd.args if w.raw.startswith("--target-directory=")] or pos[-1:]
+        if {"-t", "--target-directory"} & opts:
+            dest = [cmd.args[i + 1] for i, w in enumerate(cmd.args[:-1]) if w.raw in ("-t", "--target-directory")]
+        return [Event("unknown", p(SWord(w.raw.split("=", 1)[-1], w.start, w.end)), line) for w in dest]
     if name == "git" and cmd.args and cmd.args[0].raw == "clone":
         from dockerfix.refactor.dockerfile.facts import created_paths
 

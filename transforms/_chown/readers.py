@@ -61,7 +61,10 @@ def command_reads(cmd: Command, env, cwd: str | None, targets: list[str]) -> str
     if name in COPIERS or (name == "cp" and _preserves(cmd)) or (name == "ln" and not _symbolic(cmd)):
         if cwd is not None and any(is_under(cwd, t) for t in targets):
             return f"`{name}` runs in {cwd}"
-        sources = paths if name not in ("mv", "ln", "cp") else paths[:-1]
+        sources = paths if name not in ("mv", "ln", "cp", "rsync") else paths[:-1]
+        if name in ("mv", "ln", "cp", "rsync") and paths and paths[-1] is not None and any(
+                is_under(paths[-1], t) for t in targets):
+            return None  # moved or copied within the targets: the kept step sets the owners there anyway
         if any(_touches(p, targets) for p in sources) or (name in ("find", "ls", "du", "git") and not sources):
             return f"`{name}` copies or reads the owners of the paths it names"
     return None
