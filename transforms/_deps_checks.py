@@ -54,7 +54,8 @@ def _exists_before(plan: Plan, path: str) -> bool:
 
     A WORKDIR alone is no proof: buildah creates its directory only when a later step needs it, so only a RUN that
     ran in it (or below it) counts. A fact that comes from defaults instead of the image is recorded in
-    `plan.assumed`, which makes the fix unsafe with the assumption named.
+    `plan.assumed`, which makes the fix unsafe with the assumption named; a documented default of a well-known base
+    (``knownbases``) is recorded in `plan.defaults` and named in the details, the fix staying safe.
     """
     if path == "/":
         return True
@@ -72,6 +73,12 @@ def _exists_before(plan: Plan, path: str) -> bool:
     info = base.path(path) if base is not None else None
     if info is None or info.kind != DIR:
         return False
+    if base is not None and not base.read and base.source.startswith("known base"):
+        # A documented default of a well-known base (knownbases): the fix stays safe and names it, as chown-layer does.
+        note = f"{base.source}: {path} exists"
+        if note not in plan.defaults:
+            plan.defaults.append(note)
+        return True
     assumed = base.assumed() if base is not None else None
     if assumed is not None:
         note = f"{path} is taken to exist in the base image: {assumed}"

@@ -138,6 +138,7 @@ def make_edits(
         text = text.rstrip("\r\n")
     edits.append(Edit(ins.line_start, ins.line_next, text))
     unsafe = [u for i in plan.installs for u in i.unsafe] + plan.assumed
+    details += [f"relies on a documented default ({d})" for d in plan.defaults]
     details += [f"unsafe: {u}" for u in unsafe]
     crossed = [a.instructions[j] for j in range(b + 1, r) if a.instructions[j].keyword in CROSSABLE]
     if crossed:

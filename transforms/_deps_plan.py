@@ -88,6 +88,7 @@ class Plan:
     deps_end: int = -1  # last top-level command index of the part that runs before the whole COPY
     outputs: list[str] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)  # facts the fix relies on that were not read (unsafe)
+    defaults: list[str] = field(default_factory=list)  # documented defaults of a well-known base it relies on
 
 
 @dataclass
