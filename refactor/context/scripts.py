@@ -442,7 +442,7 @@ def _context_file(a: Analysis, j: int, path: str) -> tuple[str | None, str]:
                                              ins.keyword == "ADD")
             except buildcontext.ContextError as err:
                 return None, f"the {ins.keyword} at line {ins.line}: {err}"
-            rel = cmap.locate(path)
+            rel = cmap.locate(path, ctx)
             if rel is not None and ctx.kind(rel) == "file":
                 return rel, ""
             if cmap.writes(path, ctx) or rel is not None:
