@@ -187,6 +187,9 @@ def test_pre_commit_hooks_match_discovery() -> None:
         assert re.search(pattern, name) and is_dockerfile(name.rsplit("/", 1)[-1])
     for name in ["README.md", "dockerfile.py.txt.bak/x", "setup.py"]:
         assert not re.search(pattern, name)
+    excluded = re.search(r"exclude: (.*)", text).group(1)  # type: ignore[union-attr]
+    assert re.search(excluded, "a/Dockerfile.dockerignore") and not is_dockerfile("Dockerfile.dockerignore")
+    assert len(re.findall(r"entry: .*--force-exclude", text)) == 2  # templates and source files pre-commit passes are skipped
 
 
 def test_sarif_is_valid_against_the_schema(repo: Path) -> None:

@@ -214,7 +214,8 @@ def _candidates(top: Path, exclude: Sequence[str], use_git: bool) -> Iterator[Pa
                 continue
             listed = futures[i].result()
             if listed is None:  # not a usable work tree after all: walk it
-                yield from _walk(i.path, os.path.realpath(i.path), exclude, _inherited_specs(i.path, i.path), None)
+                yield from _walk(i.path, os.path.realpath(i.path), exclude,
+                                 _inherited_specs(i.path, git_root(i.path)), None)
             else:
                 yield from _filter_listed(i.path, os.path.realpath(i.path), listed, exclude)
 

@@ -44,11 +44,15 @@ class BuilderName(str, Enum):
 
 def _build_app():  # type: ignore[no-untyped-def]
     import typer
+    import typer.core
 
+    # typer 0.15 escapes "[required]" and "[default: …]" for rich whenever rich is importable, even with
+    # rich_markup_mode=None, so plain help showed a literal "\\[required]". Help is plain click text here.
+    typer.core.rich = None  # type: ignore[attr-defined]
     app = typer.Typer(
         add_completion=True,
         no_args_is_help=True,
-        rich_markup_mode="rich",
+        rich_markup_mode=None,
         pretty_exceptions_enable=False,
         help="Rewrite Dockerfiles so images stop storing files twice and dependency installs stay cached.",
     )

@@ -77,13 +77,14 @@ def statistics(results: list[FileResult], out: Any) -> None:
     counts = Counter(i.transform for r in results for i in r.items)
     fixable = Counter(i.transform for r in results for i in r.items if i.fixable)
     width = max((len(str(c)) for c in counts.values()), default=1)
+    names = max((len(n) for n in counts), default=1)
     for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         mark = "[*]" if fixable[name] == count else ("[-]" if fixable[name] else "[ ]")
         try:
             what = transforms.load(name).SUMMARY
         except KeyError:
             what = ""
-        out.print(f"{count:>{width}}\t{name}\t{mark} {what}", markup=False, highlight=False)
+        out.print(f"{count:>{width}}  {name:<{names}}  {mark} {what}", markup=False, highlight=False)
 
 
 def hidden_unsafe(results: list[FileResult]) -> int:

@@ -71,8 +71,11 @@ def write_patches(results: Sequence[FileResult], directory: Path, paths: Sequenc
         except OSError as exc:
             raise DockerfixError(f"--patch-dir {directory}: cannot write: {exc.strerror}") from None
         changed = sum(1 for r in rel if r.changed)
-        what = f"{name}.patch ({changed} file{'s' if changed != 1 else ''}) and {name}.md" if patch else f"{name}.md (no changes)"
-        lines.append(f"{root}: wrote {directory / what}" if not patch else f"{root}: wrote {directory}/{what}")
+        if patch:
+            lines.append(f"{root}: {directory / (name + '.patch')} ({changed} file{'s' if changed != 1 else ''} "
+                         f"changed; git apply it from there), {directory / (name + '.md')}")
+        else:
+            lines.append(f"{root}: nothing to change; {directory / (name + '.md')}")
     return lines
 
 
