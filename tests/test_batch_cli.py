@@ -150,13 +150,17 @@ def test_ctrl_c_stops_cleanly_reports_what_was_written(tmp_path: Path) -> None:
         d = tree / f"svc{i:04d}"
         d.mkdir(parents=True)
         (d / "Dockerfile").write_text(BEFORE)
+    errors = (tmp_path / "stderr").open("w+")
     proc = subprocess.Popen([sys.executable, "-m", "dockerfix.refactor.cli.main", "fix", "tree"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=errors, text=True)
     assert proc.stdout is not None
     first = proc.stdout.readline()  # the first file written is reported at once
     assert ": fixed 1 finding" in first
     proc.send_signal(signal.SIGINT)
-    rest, err = proc.communicate(timeout=120)
+    rest = proc.stdout.read()  # through the same buffer as readline (communicate() would skip what it holds)
+    proc.wait(timeout=120)
+    errors.seek(0)
+    err = errors.read()
     assert proc.returncode == 130, err
     reported = _written(first + rest)
     on_disk = {f"tree/{d.name}/Dockerfile" for d in tree.iterdir() if (d / "Dockerfile").read_text() != BEFORE}

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+EARLY_STATUS = False  # main() wrote "finding files…" on the terminal before anything was imported
+
+
+def clear_early_status() -> None:
+    global EARLY_STATUS
+    if EARLY_STATUS:
+        EARLY_STATUS = False
+        try:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def console(stderr: bool = False, no_color: bool = False) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dockerfix.refactor.cli import batch, output
-from dockerfix.refactor.cli.console import console
+from dockerfix.refactor.cli.console import clear_early_status, console
 from dockerfix.refactor.cli.options import Settings, validate
 from dockerfix.refactor.errors import DockerfixError
 
@@ -49,26 +49,35 @@ def execute(s: Settings) -> int:
     try:
         return _execute(s, out, err)
     except DockerfixError as exc:
+        clear_early_status()
         err.print(f"dockerfix: {exc}", markup=False, highlight=False)
         return 2
     except KeyboardInterrupt:
+        clear_early_status()
         err.print("dockerfix: interrupted", markup=False, highlight=False)
         return INTERRUPTED
+    finally:
+        clear_early_status()
 
 
 def _execute(s: Settings, out: Any, err: Any) -> int:
-    from dockerfix.refactor import engine
     from dockerfix.refactor.cli import config
 
     validate(s)
     cfg = config.load_file(s.config) if s.config else config.load(Path.cwd())
-    selected = tuple(engine.select(_names(s.select) or cfg.select or None, _names(s.ignore) or cfg.ignore))
-    unsafe = cfg.unsafe_fixes if s.unsafe_fixes is None else s.unsafe_fixes
-    opts = batch.Options(selected, unsafe, write=(s.mode == "fix" and not s.verify),
-                         context=str(s.context) if s.context else None, keep_output=s.verify)
     if s.paths == ["-"] or s.stdin_filename is not None:
-        return _stdin(s, opts, out, err)
-    files, skipped, rejected = _discover(s, err, [*cfg.exclude, *s.exclude])
+        return _stdin(s, _options(s, cfg), out, err)
+    # The status shows before the transforms load and while the files are searched: output within a moment.
+    status = None if s.quiet or not err.is_terminal else err.status("finding files…", spinner="dots")
+    clear_early_status()
+    if status is not None:
+        status.start()
+    try:
+        opts = _options(s, cfg)
+        files, skipped, rejected = _discover(s, [*cfg.exclude, *s.exclude], status)
+    finally:
+        if status is not None:
+            status.stop()
     if not files and not rejected:
         if s.force_exclude:
             return 0  # pre-commit passed only files that are not Dockerfiles
@@ -88,6 +97,15 @@ def _execute(s: Settings, out: Any, err: Any) -> int:
     for r in results[: len(rejected)]:
         err.print(f"{r.path}: error: {r.error}", markup=False, highlight=False)
     return _finish(s, results, skipped, out, err, interrupted=stop(), total=len(files))
+
+
+def _options(s: Settings, cfg: Any) -> batch.Options:
+    from dockerfix.refactor import engine
+
+    selected = tuple(engine.select(_names(s.select) or cfg.select or None, _names(s.ignore) or cfg.ignore))
+    unsafe = cfg.unsafe_fixes if s.unsafe_fixes is None else s.unsafe_fixes
+    return batch.Options(selected, unsafe, write=(s.mode == "fix" and not s.verify),
+                         context=str(s.context) if s.context else None, keep_output=s.verify)
 
 
 def _names(value: str | None) -> list[str]:
@@ -117,15 +135,12 @@ def _stdin(s: Settings, opts: batch.Options, out: Any, err: Any) -> int:
     return _finish(s, [fr], [], out, err)
 
 
-def _discover(s: Settings, err: Any, exclude: list[str]) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
+def _discover(s: Settings, exclude: list[str],
+              status: Any) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
     from dockerfix.refactor.cli.discover import find
 
-    if s.quiet or not err.is_terminal:
-        found = find(s.paths, exclude, force_exclude=s.force_exclude)
-    else:
-        with err.status("finding files…", spinner="dots") as status:
-            found = find(s.paths, exclude, force_exclude=s.force_exclude,
-                         progress=lambda n: status.update(f"finding files… {n} Dockerfiles"))
+    progress = None if status is None else (lambda n: status.update(f"finding files… {n} Dockerfiles"))
+    found = find(s.paths, exclude, force_exclude=s.force_exclude, progress=progress)
     return found.files, found.skipped, found.rejected
 
 

@@ -19,8 +19,31 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print(f"dockerfix {VERSION}")
         return
+    _early_status()
     app = _build_app()
     app()
+
+
+def _early_status() -> None:
+    """On a terminal, `check` and `fix` say "finding files…" before typer and rich load (a few hundred ms on a
+    busy machine); the rich status that follows takes over the same line."""
+    import os
+
+    args = sys.argv[1:]
+    if not args or args[0] not in ("check", "fix") or os.environ.get("TERM") == "dumb":
+        return
+    if any(a in ("-q", "--quiet", "--help", "-") or a.startswith("--stdin-filename") for a in args[1:]):
+        return
+    try:
+        if not sys.stderr.isatty():
+            return
+        sys.stderr.write("finding files…\r")
+        sys.stderr.flush()
+    except (OSError, UnicodeError, ValueError):
+        return
+    from dockerfix.refactor.cli import console
+
+    console.EARLY_STATUS = True
 
 
 class Format(str, Enum):
