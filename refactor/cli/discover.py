@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import functools
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"})
 KEYWORDS = frozenset(
@@ -260,19 +262,37 @@ def _inside(target: str, root: str) -> bool:
     return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
 
 
-Spec = tuple[str, object]  # (folder the .gitignore lives in, its compiled rules)
+Spec = tuple[str, "_Rules"]  # (folder the .gitignore lives in, its compiled rules)
 
 
-def _spec(directory: str) -> object | None:
+class _Rules:
+    """One .gitignore, with pathspec's exact git semantics, compiled once per distinct content."""
+
+    def __init__(self, lines: tuple[str, ...]) -> None:
+        import pathspec
+
+        try:
+            self.spec: Any = pathspec.GitIgnoreSpec.from_lines(lines)
+        except Exception:  # noqa: BLE001 - a malformed .gitignore ignores nothing, as for git
+            self.spec = None
+
+    def check(self, rel: str) -> bool | None:
+        return None if self.spec is None else self.spec.check_file(rel).include  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=256)
+def _rules(lines: tuple[str, ...]) -> _Rules:
+    return _Rules(lines)  # many repositories share the same templates
+
+
+def _spec(directory: str) -> _Rules | None:
     f = os.path.join(directory, ".gitignore")
     try:
         with open(f, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
+            lines = tuple(fh.read().splitlines())
     except OSError:
         return None
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+    return _rules(lines) if lines else None
 
 
 def _inherited_specs(top: Path, repo: Path | None) -> list[Spec]:
@@ -288,26 +308,24 @@ def _inherited_specs(top: Path, repo: Path | None) -> list[Spec]:
             specs.append((str(d), s))
     exclude_file = repo / ".git" / "info" / "exclude"
     if exclude_file.is_file():
-        import pathspec
-
-        lines = exclude_file.read_text("utf-8", "replace").splitlines()
-        specs.insert(0, (str(repo), pathspec.GitIgnoreSpec.from_lines(lines)))
+        specs.insert(0, (str(repo), _rules(tuple(exclude_file.read_text("utf-8", "replace").splitlines()))))
     return specs
 
 
 def _walk(top: Path, root: str, exclude: Sequence[str], inherited: list[Spec],
           git: str | None) -> Iterator[Path | _Repo]:
-    stack: list[tuple[str, list[Spec]]] = [(str(top), inherited)]
-    top_s = str(top)
+    top_s = str(top).rstrip(os.sep) or os.sep
+    stack: list[tuple[str, list[Spec]]] = [(top_s, inherited)]
     while stack:
         directory, specs = stack.pop()
-        spec = _spec(directory)
-        if spec is not None:
-            specs = [*specs, (directory, spec)]
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
+        if any(e.name == ".gitignore" for e in entries):
+            spec = _spec(directory)
+            if spec is not None:
+                specs = [*specs, (directory, spec)]
         subdirs: list[str] = []
         for e in entries:
             is_dir = e.is_dir(follow_symlinks=True)
@@ -334,10 +352,12 @@ def _walk(top: Path, root: str, exclude: Sequence[str], inherited: list[Spec],
 def _ignored(path: str, is_dir: bool, specs: list[Spec]) -> bool:
     ignored = False
     for base, spec in specs:
-        rel = os.path.relpath(path, base).replace(os.sep, "/")
+        prefix = base.rstrip(os.sep) + os.sep
+        rel = path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, base)
+        rel = rel.replace(os.sep, "/")
         if is_dir:
             rel += "/"
-        res = spec.check_file(rel)  # type: ignore[attr-defined]
-        if res.include is not None:
-            ignored = res.include  # a deeper .gitignore overrides (including `!pattern`)
+        include = spec.check(rel)
+        if include is not None:
+            ignored = include  # a deeper .gitignore overrides (including `!pattern`)
     return ignored
