@@ -110,6 +110,11 @@ def _first_line_piped(cmd: list[str], cwd: Path) -> float:
     return first
 
 
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def discovery(args: argparse.Namespace, dockerfix: list[str]) -> dict[str, float | int | str | None]:
     from gen_corpus import generate_repos
 
@@ -122,25 +127,30 @@ def discovery(args: argparse.Namespace, dockerfix: list[str]) -> dict[str, float
         counts = generate_repos(corpus, args.repos, args.files_per_repo, seed=1)
         out.update({"repos": args.repos, "repo_files": counts["files"], "repo_dockerfiles": counts["dockerfiles"],
                     "repo_decoys": counts["decoys"]})
-        new_times, found = [], None
+        new_times, new_cpu, found = [], [], None
         for _ in range(args.discovery_runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             found = find([str(corpus)])
             new_times.append(time.perf_counter() - t0)
+            new_cpu.append(_cpu() - c0)  # git's processes included
         assert found is not None
         out["discovery_found"] = len(found.files)
         out["discovery_skipped"] = len(found.skipped)
         out["discovery_s"] = round(statistics.median(new_times), 3)
         old = _old_discover(Path(__file__).resolve().parents[1])
         if old is not None:
-            old_times, old_found = [], 0
+            old_times, old_cpu, old_found = [], [], 0
             for _ in range(args.discovery_runs):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _cpu()
                 old_found = len(list(old.discover([str(corpus)])))
                 old_times.append(time.perf_counter() - t0)
+                old_cpu.append(_cpu() - c0)
             out["old_discovery_found"] = old_found
             out["old_discovery_s"] = round(statistics.median(old_times), 3)
             out["discovery_speedup"] = round(statistics.median(old_times) / statistics.median(new_times), 1)
+            out["discovery_cpu_s"] = round(statistics.median(new_cpu), 3)
+            out["old_discovery_cpu_s"] = round(statistics.median(old_cpu), 3)
+            out["discovery_cpu_speedup"] = round(statistics.median(old_cpu) / statistics.median(new_cpu), 1)
         first, total, seen = _first_output_on_a_terminal([*dockerfix, "check", "--exit-zero", str(corpus)], corpus)
         out["terminal_first_output_s"] = round(first, 3)
         out["terminal_first_output"] = seen.decode("utf-8", "replace").replace("\x1b", "").strip()[:40]
@@ -164,7 +174,8 @@ def main() -> None:
     dockerfix = [sys.executable, "-m", "dockerfix.refactor.cli.main"]
     if shutil.which("dockerfix"):
         dockerfix = [shutil.which("dockerfix")]  # type: ignore[list-item]
-    results: dict[str, float | int | str | None] = {"cores": os.cpu_count() or 1}
+    results: dict[str, float | int | str | None] = {"cores": os.cpu_count() or 1,
+                                                    "load_average": round(os.getloadavg()[0], 1)}
     if args.only != "throughput":
         results.update(discovery(args, dockerfix))
     if args.only != "discovery":
