@@ -55,14 +55,14 @@ def _hadolint() -> str | None:
 OLD_DISCOVERY = "89da020"
 
 
-def _old_discover(root: Path):  # type: ignore[no-untyped-def]
+def _old_discover(root: Path, scratch: Path):  # type: ignore[no-untyped-def]
     import importlib.util
 
     proc = subprocess.run(["git", "-C", str(root), "show", f"{OLD_DISCOVERY}:refactor/cli/discover.py"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         return None
-    path = Path(tempfile.mkdtemp(prefix="dockerfix-bench-")) / "old_discover.py"
+    path = scratch / "old_discover.py"
     path.write_text(proc.stdout)
     spec = importlib.util.spec_from_file_location("old_discover", path)
     mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
@@ -137,7 +137,7 @@ def discovery(args: argparse.Namespace, dockerfix: list[str]) -> dict[str, float
         out["discovery_found"] = len(found.files)
         out["discovery_skipped"] = len(found.skipped)
         out["discovery_s"] = round(statistics.median(new_times), 3)
-        old = _old_discover(Path(__file__).resolve().parents[1])
+        old = _old_discover(Path(__file__).resolve().parents[1], Path(tmp))
         if old is not None:
             old_times, old_cpu, old_found = [], [], 0
             for _ in range(args.discovery_runs):
