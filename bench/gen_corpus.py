@@ -2,11 +2,15 @@
 
 Mix: sizes from 5 to ~200 instructions, 1-4 stages, heredocs, continuations with comments, CRLF files,
 chown layers, late dependency installs, and plenty of files with nothing to fix.
+
+With --repos N: N repository work trees instead (git repositories with root and nested .gitignore files,
+sources, ignored build output, real Dockerfiles and files named like Dockerfiles that are not), for discovery.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from pathlib import Path
 
@@ -86,12 +90,81 @@ def generate(out: Path, count: int, seed: int) -> list[Path]:
     return paths
 
 
+GITIGNORE = ["*.pyc", "__pycache__/", "build/", "dist/", "*.egg-info/", ".env", "*.log", "coverage/", ".cache/",
+             "tmp/", "*.swp", ".idea/", ".vscode/", "target/", "out/", "*.o", "*.so", "vendor/", "!vendor/keep/",
+             "/generated/", "**/snapshots/", "*.tmp", "docs/_build/", "site/", "*.bak"]
+# Files named like Dockerfiles that are not: discovery must skip every one of them.
+DECOYS = {
+    "Dockerfile.dockerignore": "node_modules\n*.log\n",
+    "Dockerfile.template": "FROM {{ base_image }}\nRUN echo {{ version }}\n",
+    "deploy/dockerfile.go": 'package deploy\n\nfunc Dockerfile() string { return "FROM x" }\n',
+    "tools/dockerfile.py": "from textwrap import dedent\n\nTEXT = dedent('FROM x')\n",
+    "docs/Dockerfile.md": "# How we build\n",
+    "Dockerfile.j2": "{% if prod %}\nFROM python:3.12\n{% endif %}\n",
+    "Dockerfile.notes": "Remember to bump the base image.\n",
+}
+
+
+def generate_repos(out: Path, repos: int, files_per_repo: int, seed: int, git: bool = True) -> dict[str, int]:
+    """`repos` work trees like real repositories: sources, ignored build output, nested .gitignore files, real
+    Dockerfiles (some in ignored folders) and files that only look like Dockerfiles by name."""
+    import subprocess
+
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {"files": 0, "dockerfiles": 0, "ignored_dockerfiles": 0, "decoys": 0}
+
+    def put(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, newline="")
+        counts["files"] += 1
+
+    for r in range(repos):
+        root = out / f"project-{r:02d}"
+        # Real .gitignore files are templates of 100-200 rules (GitHub's Python and Node ones).
+        extra = [rng.choice(["*.{}", "{}/", "/{}", "**/{}/", "{}-*.txt", "!{}.keep"]).format(f"gen{i}")
+                 for i in range(rng.randint(80, 160))]
+        put(root / ".gitignore", "\n".join(GITIGNORE + extra) + "\n")
+        for i in range(files_per_repo):
+            depth = rng.randint(0, 3)
+            folder = "/".join(rng.choice(["src", "pkg", "lib", "app", "core", "api", "web", "util"]) for _ in range(depth))
+            put(root / folder / f"mod{i}.{rng.choice(['py', 'go', 'js', 'ts', 'md'])}", f"# file {i}\n")
+        for d in ("build", "dist", "target", "generated", "web/snapshots"):
+            for i in range(files_per_repo // 10):
+                put(root / d / f"out{i}.txt", "x\n")
+        put(root / "build" / "Dockerfile", "FROM scratch\n")
+        put(root / "services" / ".gitignore", "local/\n*.generated\n")
+        put(root / "services" / "local" / "Dockerfile", "FROM scratch\n")
+        counts["ignored_dockerfiles"] += 2
+        for k in range(rng.randint(3, 14)):
+            name = rng.choice(["Dockerfile", "Dockerfile.prod", "api.Dockerfile", "Containerfile", "worker.dockerfile"])
+            put(root / "services" / f"svc{k}" / name, "\n".join(_stage(rng, rng.choice([3, 8, 20]), 0)) + "\n")
+            counts["dockerfiles"] += 1
+        for rel, text in DECOYS.items():
+            if rng.random() < 0.7:
+                put(root / rel, text)
+                counts["decoys"] += 1
+        if git:
+            env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "b",
+                   "GIT_COMMITTER_EMAIL": "b@example.com", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                   "HOME": str(out)}
+            for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "corpus"]):
+                subprocess.run(["git", "-C", str(root), *cmd], check=True, env=env)
+    return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("out", type=Path, nargs="?", default=Path(__file__).parent / "corpus")
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repos", type=int, default=0, help="instead: this many repository work trees")
+    ap.add_argument("--files-per-repo", type=int, default=400)
     args = ap.parse_args()
+    if args.repos:
+        counts = generate_repos(args.out, args.repos, args.files_per_repo, args.seed)
+        print(f"wrote {args.repos} repositories under {args.out}: {counts}")
+        return
     paths = generate(args.out, args.count, args.seed)
     print(f"wrote {len(paths)} Dockerfiles under {args.out}")
 

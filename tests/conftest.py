@@ -120,3 +120,12 @@ def debian_build_image(builder: Builder, debian_rootfs_tar: Path, tmp_path: Path
     context = tmp_path / "context"
     context.mkdir()
     return ContextBuilds(builder, context)
+
+
+# On CI, hypothesis draws the same examples every run (derandomize), so a run's verdict depends on the code, not on
+# luck; on a laptop it keeps exploring new examples.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if "CI" in os.environ:
+    _hypothesis_settings.load_profile("ci")

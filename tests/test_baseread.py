@@ -342,7 +342,8 @@ def _model(layers: list[list[tuple[str, str, str, int]]]) -> dict[str, tuple[str
             elif op == "symlink":
                 tree[path] = ("link", target)
             elif op == "hardlink":
-                linked = tree.get(target.lstrip("/"))
+                # tar names a hard link's target from the archive root; ".." stops at the root, as the reader does
+                linked = tree.get(os.path.normpath("/" + target).lstrip("/"))
                 # a link to nothing (or to a non-file) cannot be extracted: neither a file nor readable
                 tree[path] = linked if linked is not None and linked[0] == "file" else ("other", None)
     return tree

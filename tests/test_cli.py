@@ -43,7 +43,7 @@ def test_version() -> None:
 def test_check_exit_codes(repo: Path) -> None:
     r = dockerfix("check", "Dockerfile", cwd=repo)
     assert r.returncode == 1
-    assert "Dockerfile:3: chown-layer" in r.stdout
+    assert "Dockerfile:3:1: chown-layer" in r.stdout
     assert "+COPY --chown=1000:1000 a /data/a" in r.stdout  # the preview
     assert dockerfix("check", "clean", cwd=repo).returncode == 0
     assert dockerfix("check", "--exit-zero", "Dockerfile", cwd=repo).returncode == 0
@@ -132,7 +132,7 @@ def test_bad_input_one_line_exit_2_others_processed(repo: Path, content: bytes, 
 def test_unreadable_and_missing(repo: Path) -> None:
     r = dockerfix("check", "missing/Dockerfile", "Dockerfile", cwd=repo)
     assert r.returncode == 2 and "no such file" in r.stderr
-    assert "Dockerfile:3: chown-layer" in r.stdout
+    assert "Dockerfile:3:1: chown-layer" in r.stdout
 
 
 def test_json_sarif_github_formats(repo: Path) -> None:
@@ -142,7 +142,7 @@ def test_json_sarif_github_formats(repo: Path) -> None:
     sarif = json.loads(dockerfix("check", "--format", "sarif", "Dockerfile", cwd=repo).stdout)
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"][0]["ruleId"] == "chown-layer"
     gh = dockerfix("check", "--format", "github", "Dockerfile", cwd=repo).stdout
-    assert gh.startswith("::warning file=Dockerfile,line=3,title=chown-layer::")
+    assert gh.startswith("::warning file=Dockerfile,line=3,col=1,title=chown-layer::")
 
 
 def test_directory_discovery(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_pr_body_and_summary(repo: Path) -> None:
     assert body.startswith("## Dockerfile fixes by dockerfix")
     assert "#### `Dockerfile`" in body and "`chown-layer`" in body
     assert "### Not changed, and why" in body and "VOLUME" in body
-    assert "### How it was checked" in body
+    assert "### How this was checked" in body and "dockerfix verify Dockerfile" in body
     assert "3 files scanned, 1 would change, 1 finding not fixable, 0 failed" in r.stderr
 
 
@@ -188,6 +188,9 @@ def test_pre_commit_hooks_match_discovery() -> None:
         assert re.search(pattern, name) and is_dockerfile(name.rsplit("/", 1)[-1])
     for name in ["README.md", "dockerfile.py.txt.bak/x", "setup.py"]:
         assert not re.search(pattern, name)
+    excluded = re.search(r"exclude: (.*)", text).group(1)  # type: ignore[union-attr]
+    assert re.search(excluded, "a/Dockerfile.dockerignore") and not is_dockerfile("Dockerfile.dockerignore")
+    assert len(re.findall(r"entry: .*--force-exclude", text)) == 2  # templates and source files pre-commit passes are skipped
 
 
 def test_sarif_is_valid_against_the_schema(repo: Path) -> None:

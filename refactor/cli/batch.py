@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ class Options:
     unsafe: bool = False
     write: bool = False  # fix in place (not with --diff, never in check)
     context: str | None = None
+    keep_output: bool = False  # keep the fixed text in the result (for --verify, which writes later)
     bases: Mapping[str, Any] | None = None  # base image facts by reference (cli.bases)
 
 
@@ -34,6 +35,7 @@ class Item:
     details: list[str] = field(default_factory=list)
     saving: int | None = None
     saving_partial: bool = False
+    col: int = 1
 
 
 @dataclass
@@ -44,7 +46,10 @@ class FileResult:
     changed: bool = False
     written: bool = False
     error: str | None = None
-    output: str | None = None  # the fixed text, for stdin
+    output: str | None = None  # the fixed text, for stdin and --verify
+    abspath: str = ""  # where the file is, for grouping by repository
+    digest: str = ""  # with keep_output: sha256 of the file as read, so a later write can check it is unchanged
+    verified: str | None = None  # fix --verify: what building before and after showed, in one sentence
 
 
 def display(path: Path) -> str:
@@ -79,10 +84,13 @@ def process_text(text: str, name: str, opts: Options, path: Path | None = None) 
     context = Path(opts.context) if opts.context else None
     result = run(text, opts.selected, opts.unsafe, path=path, context=context, name=name, bases=opts.bases)
     items = []
+    lines = text.splitlines()
     for f in result.findings:
         applied = f.fix is not None and (f.fix.safe or opts.unsafe) and result.changed
+        src = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
+        col = len(src) - len(src.lstrip()) + 1
         items.append(Item(f.transform, f.line, f.message, f.fixable, f.safe, applied, list(f.details), f.saving,
-                          f.saving_partial))
+                          f.saving_partial, col))
     fr = FileResult(name, items, unified_diff(text, result.output, name.lstrip("/")), result.changed)
     return fr, result.output
 
@@ -92,42 +100,80 @@ def process_file(path_str: str, opts: Options) -> FileResult:
 
     path = Path(path_str)
     name = display(path)
+    where = os.path.abspath(path)
     try:
         snap = files.read(path)
         fr, output = process_text(snap.text, name, opts, path)
+        fr.abspath = where
+        if opts.keep_output:
+            fr.output, fr.digest = output, snap.digest
         if opts.write and fr.changed:
             fr.written = files.write(snap, output)
         return fr
     except DockerfixError as exc:
-        return FileResult(name, error=str(exc))
+        return FileResult(name, error=str(exc), abspath=where)
     except RecursionError:
-        return FileResult(name, error="input too deeply nested to analyse")
+        return FileResult(name, error="input too deeply nested to analyse", abspath=where)
     except Exception as exc:  # noqa: BLE001 - one file's bug must not stop a batch
-        return FileResult(name, error=f"internal error ({type(exc).__name__}: {exc}); please report")
+        return FileResult(name, error=f"internal error ({type(exc).__name__}: {exc}); please report", abspath=where)
 
 
 def _worker(args: tuple[str, Options]) -> FileResult:
     return process_file(*args)
 
 
+def _chunk(work: list[tuple[str, Options]]) -> list[FileResult]:
+    return [process_file(*w) for w in work]
+
+
+def _ignore_sigint() -> None:
+    # Workers finish the file they are writing; the parent decides when to stop (Ctrl-C reaches the whole group).
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def process_many(
-    paths: Sequence[Path], opts: Options, progress: Callable[[FileResult], None] | None = None, jobs: int | None = None
+    paths: Sequence[Path], opts: Options, progress: Callable[[FileResult], None] | None = None, jobs: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[FileResult]:
-    """Results in input order; a pool over all cores when there are many files."""
+    """Results in input order, each as soon as it and the ones before it are done; a pool over all cores when
+    there are many files. When `stop()` turns true no new file is started, and the files already being processed
+    (perhaps written) still give their results."""
     work = [(str(p), opts) for p in paths]
     jobs = jobs or os.cpu_count() or 1
-    results: Iterable[FileResult]
+    stopped = stop or (lambda: False)
     if len(work) < POOL_THRESHOLD or jobs < 2:
-        results = (_worker(w) for w in work)
-        for r in results:
+        for w in work:
+            if stopped():
+                return
+            r = _worker(w)
             if progress:
                 progress(r)
             yield r
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for r in pool.map(_worker, work, chunksize=max(1, len(work) // (jobs * 8))):
-            if progress:
-                progress(r)
-            yield r
+    size = max(1, min(16, len(work) // (jobs * 8)))
+    chunks = [work[i : i + size] for i in range(0, len(work), size)]
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+    try:
+        futures = [pool.submit(_chunk, c) for c in chunks]
+        for n, fut in enumerate(futures):
+            if stopped():
+                for later in futures[n:]:
+                    later.cancel()
+                # What already started still finishes (its files may be written): report it.
+                for later in futures[n:]:
+                    if not later.cancelled():
+                        for r in later.result():
+                            if progress:
+                                progress(r)
+                            yield r
+                return
+            for r in fut.result():
+                if progress:
+                    progress(r)
+                yield r
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

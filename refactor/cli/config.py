@@ -40,6 +40,16 @@ def load(start: Path) -> Config:
     return Config()
 
 
+def load_file(path: Path) -> Config:
+    """`--config FILE`: a pyproject.toml (its [tool.dockerfix] table) or a .dockerfix.toml-style file."""
+    if not path.is_file():
+        raise DockerfixError(f"--config {path}: no such file")
+    data = _read(path)
+    if path.name == "pyproject.toml":
+        return _from(path, data.get("tool", {}).get("dockerfix", {}))
+    return _from(path, data)
+
+
 def _read(path: Path) -> dict:  # type: ignore[type-arg]
     try:
         return tomllib.loads(path.read_text("utf-8"))

@@ -2,7 +2,7 @@
 
 Writes go to a temporary file in the same directory, are fsynced and renamed over the original, with
 the original's mode (and owner, where permitted). A file whose content on disk changed since it was
-read is not overwritten. A file whose content did not change is not written at all.
+read is not overwritten, nor one the user may not write (a 0444 file in a writable folder). A file whose content did not change is not written at all.
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ def write(snap: Snapshot, text: str) -> bool:
         raise DockerfixError("changed on disk since it was read; not overwritten")
     real = Path(os.path.realpath(path))  # write through a symlink, keep the link
     st = os.stat(real)
+    # Replacing the file needs only a writable folder: a read-only file (0444) would still be replaced, so its
+    # own permission is checked first, as the user asked the system to protect it.
+    if not os.access(real, os.W_OK):
+        raise DockerfixError("not writable (permission denied); not changed")
     fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".dockerfix", dir=real.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -76,12 +80,14 @@ def write(snap: Snapshot, text: str) -> bool:
         except OSError:
             pass  # not permitted for other owners unless root: the mode is what matters
         os.replace(tmp, real)
-    except OSError as exc:
+    except BaseException as exc:  # an error, or Ctrl-C: never leave the temporary file behind
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise DockerfixError(f"cannot write: {exc.strerror}") from None
+        if isinstance(exc, OSError):
+            raise DockerfixError(f"cannot write: {exc.strerror}") from None
+        raise
     try:
         dfd = os.open(real.parent, os.O_RDONLY)
         try:

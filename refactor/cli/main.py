@@ -19,15 +19,45 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print(f"dockerfix {VERSION}")
         return
+    _early_status()
     app = _build_app()
     app()
 
 
+def _early_status() -> None:
+    """On a terminal, `check` and `fix` say "finding files…" before typer and rich load (a few hundred ms on a
+    busy machine); the rich status that follows takes over the same line."""
+    import os
+
+    args = sys.argv[1:]
+    if not args or args[0] not in ("check", "fix") or os.environ.get("TERM") == "dumb":
+        return
+    if any(a in ("-q", "--quiet", "--help", "-") or a.startswith("--stdin-filename") for a in args[1:]):
+        return
+    try:
+        if not sys.stderr.isatty():
+            return
+        sys.stderr.write("finding files…\r")
+        sys.stderr.flush()
+    except (OSError, UnicodeError, ValueError):
+        return
+    from dockerfix.refactor.cli import console
+
+    console.EARLY_STATUS = True
+
+
 class Format(str, Enum):
+    full = "full"
+    concise = "concise"
     text = "text"
     json = "json"
     sarif = "sarif"
     github = "github"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
 
 
 class BuilderName(str, Enum):
@@ -43,9 +73,13 @@ class Network(str, Enum):
 
 def _build_app():  # type: ignore[no-untyped-def]
     import typer
+    import typer.core
 
+    # typer 0.15 escapes "[required]" and "[default: …]" for rich whenever rich is importable, even with
+    # rich_markup_mode=None, so plain help showed a literal "\\[required]". Help is plain click text here.
+    typer.core.rich = None  # type: ignore[attr-defined]
     app = typer.Typer(
-        add_completion=False,
+        add_completion=True,
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
@@ -64,59 +98,99 @@ def _build_app():  # type: ignore[no-untyped-def]
     ) -> None:
         pass
 
-    Paths = Annotated[list[str], typer.Argument(help="Dockerfiles or directories to search; - for stdin.")]
+    Paths = Annotated[Optional[list[str]], typer.Argument(
+        help="Dockerfiles or directories to search (default: the current directory); - for stdin.")]
     Select = Annotated[Optional[str], typer.Option("--select", help="Only these transforms (comma-separated).")]
     Ignore = Annotated[Optional[str], typer.Option("--ignore", help="Skip these transforms (comma-separated).")]
     Unsafe = Annotated[Optional[bool], typer.Option("--unsafe-fixes/--no-unsafe-fixes",
                                                     help="Also apply fixes marked unsafe.")]
     Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of paths to skip (repeatable).")]
-    Fmt = Annotated[Format, typer.Option("--format", help="Output format.")]
+    ForceExclude = Annotated[bool, typer.Option(
+        "--force-exclude", help="Apply --exclude and skip non-Dockerfiles even for files named on the command line "
+        "(for pre-commit).")]
+    Fmt = Annotated[Format, typer.Option("--output-format", "--format",
+                                         help="full (= text), concise, json, sarif or github.")]
     Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")]
     Context = Annotated[Optional[Path], typer.Option("--context", help="Build context (default: the Dockerfile's folder).")]
     PrBody = Annotated[Optional[Path], typer.Option("--pr-body", help="Write a Markdown PR description to this file.")]
+    Stats = Annotated[bool, typer.Option("--statistics", help="Show counts per transform instead of each finding.")]
+    StdinName = Annotated[Optional[str], typer.Option(
+        "--stdin-filename", help="Read stdin; report it under this name (and take its folder as the context).")]
+    Config = Annotated[Optional[Path], typer.Option(
+        "--config", help="Settings file (pyproject.toml or .dockerfix.toml) instead of the one found upward.")]
     BaseImage = Annotated[Optional[list[str]], typer.Option("--base-image", help="[NAME=]PATH: read base image NAME (default: the names the archive records) from this docker-archive or OCI archive (repeatable).")]
     LocalBases = Annotated[bool, typer.Option("--local-bases", help="Read base images from a local Docker daemon or buildah/podman store.")]
+    NoColor = Annotated[bool, typer.Option("--no-color", help="No colours or styles (also when NO_COLOR is set).")]
 
     @app.command()
     def check(
-        paths: Paths,
+        paths: Paths = None,
         select: Select = None,
         ignore: Ignore = None,
         unsafe_fixes: Unsafe = None,
         exclude: Exclude = None,
-        format: Fmt = Format.text,
+        force_exclude: ForceExclude = False,
+        output_format: Fmt = Format.full,
         preview: Annotated[bool, typer.Option("--preview/--no-preview", help="Show the diff of the fixes.")] = True,
         exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when fixes are available.")] = False,
+        statistics: Stats = False,
+        show_fixes: Annotated[bool, typer.Option("--show-fixes", help="Accepted for ruff habits: check lists "
+                                                 "every fix already.")] = False,
         quiet: Quiet = False,
         context: Context = None,
         pr_body: PrBody = None,
+        stdin_filename: StdinName = None,
+        config: Config = None,
+        no_color: NoColor = False,
         base_image: BaseImage = None,
         local_bases: LocalBases = False,
     ) -> None:
         """Report what can be fixed, with a preview of the diff. Writes nothing."""
-        code = _execute(paths, select, ignore, unsafe_fixes, exclude, format, context, quiet, pr_body,
-                        mode="check", preview=preview, bases=(base_image, local_bases))
-        raise typer.Exit(0 if exit_zero and code == 1 else code)
+        from dockerfix.refactor.cli.execute import execute
+        from dockerfix.refactor.cli.options import Settings
+
+        s = Settings("check", paths or ["."], select, ignore, unsafe_fixes, exclude or [], output_format.value,
+                     preview, exit_zero, quiet, context, pr_body, None, statistics, show_fixes, stdin_filename, config,
+                     no_color, force_exclude, base_image=base_image or [], local_bases=local_bases)
+        raise typer.Exit(execute(s))
 
     @app.command()
     def fix(
-        paths: Paths,
+        paths: Paths = None,
         diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (git apply accepts it); write nothing.")] = False,
+        patch_dir: Annotated[Optional[Path], typer.Option(
+            "--patch-dir", help="Write DIR/REPO.patch and DIR/REPO.md for each git repository; write nothing else.")] = None,
+        verify: Annotated[bool, typer.Option(
+            "--verify", help="Build each changed file before and after; write only files whose images are the same.")] = False,
+        builder: Annotated[Optional[BuilderName], typer.Option("--builder", help="For --verify: docker or buildah.")] = None,
         select: Select = None,
         ignore: Ignore = None,
         unsafe_fixes: Unsafe = None,
         exclude: Exclude = None,
-        format: Fmt = Format.text,
+        force_exclude: ForceExclude = False,
+        output_format: Fmt = Format.full,
+        statistics: Stats = False,
+        show_fixes: Annotated[bool, typer.Option("--show-fixes", help="List each fix applied, with its details.")] = False,
         quiet: Quiet = False,
         context: Context = None,
         pr_body: PrBody = None,
+        stdin_filename: StdinName = None,
+        config: Config = None,
+        no_color: NoColor = False,
         base_image: BaseImage = None,
         local_bases: LocalBases = False,
     ) -> None:
         """Apply the fixes in place (atomic writes; unchanged files are not touched)."""
-        code = _execute(paths, select, ignore, unsafe_fixes, exclude, format, context, quiet, pr_body,
-                        mode="diff" if diff else "fix", preview=False, bases=(base_image, local_bases))
-        raise typer.Exit(code)
+        from dockerfix.refactor.cli.execute import execute
+        from dockerfix.refactor.cli.options import Settings
+
+        mode = "diff" if diff or patch_dir is not None else "fix"
+        s = Settings(mode, paths or ["."], select, ignore, unsafe_fixes, exclude or [], output_format.value,
+                     False, False, quiet, context, pr_body, patch_dir, statistics, show_fixes, stdin_filename, config,
+                     no_color, force_exclude, verify, builder.value if builder else None,
+                     base_image=base_image or [], local_bases=local_bases)
+        s.print_diff = diff
+        raise typer.Exit(execute(s))
 
     @app.command()
     def explain(
@@ -150,181 +224,40 @@ def _build_app():  # type: ignore[no-untyped-def]
         build_arg: Annotated[Optional[list[str]], typer.Option(
             "--build-arg", help="KEY=VALUE passed to both builds; repeatable.")] = None,
         unsafe_fixes: Unsafe = None,
-        format: Fmt = Format.text,
+        output_format: Annotated[ReportFormat, typer.Option("--output-format", "--format", help="text or json.")] = ReportFormat.text,
+        no_color: NoColor = False,
     ) -> None:
         """Build the original and the fixed Dockerfile and compare both images path by path."""
         from dockerfix.refactor.cli.verify_cmd import verify_command
 
+        _plain_consoles(no_color)
+        if context is not None and not context.is_dir():
+            print(f"dockerfix: --context {context}: no such directory", file=sys.stderr)
+            raise typer.Exit(2)
         raise typer.Exit(verify_command(dockerfile, context, builder.value if builder else None,
-                                        bool(unsafe_fixes), format.value, network.value, build_arg or []))
+                                        bool(unsafe_fixes), output_format.value, network.value, build_arg or []))
 
     @app.command()
     def layers(
         archive: Annotated[Path, typer.Argument(help="A docker-archive or OCI archive (.tar).")],
-        format: Fmt = Format.text,
+        output_format: Annotated[ReportFormat, typer.Option("--output-format", "--format", help="text or json.")] = ReportFormat.text,
+        no_color: NoColor = False,
     ) -> None:
         """Per-layer bytes, files stored more than once, and efficiency of an image archive."""
         from dockerfix.refactor.cli.verify_cmd import layers_command
 
-        raise typer.Exit(layers_command(archive, format.value))
+        _plain_consoles(no_color)
+        raise typer.Exit(layers_command(archive, output_format.value))
 
     return app
 
 
-def _execute(paths, select, ignore, unsafe_fixes, exclude, fmt, context, quiet, pr_body, mode, preview, bases=(None, False)):  # type: ignore[no-untyped-def]
-    from dockerfix.refactor.cli import batch
-    from dockerfix.refactor.cli import config
-    from dockerfix.refactor import engine
-    from dockerfix.refactor.cli import report
-    from dockerfix.refactor.cli.bases import attach
-    from dockerfix.refactor.cli.discover import discover
-    from dockerfix.refactor.errors import DockerfixError
+def _plain_consoles(flag: bool) -> None:
+    """verify and layers print through verify_cmd's consoles: give them the ones that honour --no-color/NO_COLOR."""
+    from dockerfix.refactor.cli import verify_cmd
+    from dockerfix.refactor.cli.console import console
 
-    err = _console(stderr=True)
-    try:
-        cfg = config.load(Path.cwd())
-        sel = _names(select) or cfg.select or None
-        ign = _names(ignore) or cfg.ignore
-        selected = tuple(engine.select(sel, ign))
-    except DockerfixError as exc:
-        err.print(f"dockerfix: {exc}", markup=False, highlight=False)
-        return 2
-    unsafe = cfg.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-    opts = batch.Options(selected, unsafe, write=(mode == "fix"), context=str(context) if context else None)
-    results: list[batch.FileResult] = []
-    if paths == ["-"]:
-        text = sys.stdin.buffer.read()
-        try:
-            from dockerfix.refactor.dockerfile.parse import decode
-
-            fr, output = batch.process_text(decode(text), "-", attach(opts, [decode(text)], *bases, texts=True))
-        except DockerfixError as exc:
-            err.print(f"-: {exc}", markup=False, highlight=False)
-            return 2
-        if mode == "fix":
-            sys.stdout.write(output)
-            return 0
-        results.append(fr)
-    else:
-        files = list(discover(paths, [*cfg.exclude, *(exclude or [])]))
-        if not files:
-            err.print("dockerfix: no Dockerfiles found", markup=False, highlight=False)
-            return 2
-        show_progress = not quiet and fmt == Format.text and err.is_terminal and len(files) > 1
-        try:
-            opts = attach(opts, files, *bases)
-        except DockerfixError as exc:
-            err.print(f"dockerfix: {exc}", markup=False, highlight=False)
-            return 2
-        results = _run_batch(files, opts, show_progress, err)
-    out = _console()
-    if fmt == Format.json:
-        sys.stdout.write(report.to_json(results) + "\n")
-    elif fmt == Format.sarif:
-        sys.stdout.write(report.to_sarif(results) + "\n")
-    elif fmt == Format.github:
-        sys.stdout.write(report.to_github(results))
-    elif mode == "diff":
-        for r in results:
-            if r.diff:
-                sys.stdout.write(r.diff)
-        _errors(results, err)
-        if not quiet:
-            _summary(results, err, mode)
-    else:
-        _text(results, out, err, mode, preview)
-        if not quiet and (len(results) > 1 or mode == "fix"):
-            _summary(results, err, mode)
-    if pr_body is not None:
-        pr_body.write_text(report.pr_body(results), encoding="utf-8")
-    if any(r.error for r in results):
-        return 2
-    if mode in ("check", "diff"):
-        available = any(i.fixable for r in results for i in r.items) if mode == "check" else any(r.changed for r in results)
-        return 1 if available else 0
-    return 0
-
-
-def _names(value):
-    return [n.strip() for n in value.split(",") if n.strip()] if value else []
-
-
-def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def _run_batch(files, opts, show_progress, err):  # type: ignore[no-untyped-def]
-    from dockerfix.refactor.cli import batch
-
-    if not show_progress:
-        return list(batch.process_many(files, opts))
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as progress:
-        task = progress.add_task("dockerfix", total=len(files))
-        return list(batch.process_many(files, opts, progress=lambda _r: progress.advance(task)))
-
-
-def _errors(results, err):  # type: ignore[no-untyped-def]
-    for r in results:
-        if r.error:
-            err.print(f"{r.path}: error: {r.error}", markup=False, highlight=False)
-
-
-def _text(results, out, err, mode, preview):  # type: ignore[no-untyped-def]
-    from rich.markup import escape
-    from rich.syntax import Syntax
-
-    from dockerfix.refactor.units import human_bytes
-
-    for r in results:
-        if r.error:
-            err.print(f"[bold]{escape(r.path)}[/]: [red]error[/]: {escape(r.error)}")
-            continue
-        for i in r.items:
-            if mode == "fix":
-                mark = "[green]fixed[/]" if i.applied else ("[yellow]unsafe, not applied[/]" if i.fixable else "[dim]not fixed[/]")
-            else:
-                mark = "[green]\\[*][/]" if i.safe else ("[yellow]\\[unsafe][/]" if i.fixable else "")
-            saving = ""
-            if i.saving:
-                saving = f" [cyan](saves ≈ {human_bytes(i.saving)}{' + unknown' if i.saving_partial else ''})[/]"
-            out.print(f"[bold]{escape(r.path)}[/]:{i.line}: [magenta]{i.transform}[/] {escape(i.message)}{saving} {mark}")
-            for d in i.details:
-                out.print(f"    [dim]{escape(d)}[/]")
-        if preview and r.diff and mode == "check":
-            out.print(Syntax(r.diff, "diff", theme="ansi_dark", background_color="default"))
-
-
-def _summary(results, err, mode):  # type: ignore[no-untyped-def]
-    from dockerfix.refactor.cli.report import summary
-    from dockerfix.refactor.units import human_bytes
-
-    s = summary(results)
-    verb = {"check": "would change", "diff": "would change", "fix": "changed"}[mode]
-    per = ", ".join(f"{k}: {v}" for k, v in s["fixes_per_transform"].items()) or "none"
-    line = (f"{s['scanned']} file{'s' if s['scanned'] != 1 else ''} scanned, {s['changed']} {verb}, "
-            f"{s['refused']} finding{'s' if s['refused'] != 1 else ''} not fixable, {s['failed']} failed; fixes: {per}")
-    if s["estimated_saving_bytes"]:
-        line += f"; ≈ {human_bytes(s['estimated_saving_bytes'])} no longer stored twice"
-    if not err.is_terminal or s["scanned"] < 2:
-        err.print(line, markup=False, highlight=False)
-        return
-    from rich.table import Table
-
-    table = Table(title="dockerfix summary", show_header=False, title_justify="left")
-    table.add_row("files scanned", str(s["scanned"]))
-    table.add_row(verb, str(s["changed"]))
-    table.add_row("findings not fixable", str(s["refused"]))
-    table.add_row("failed", str(s["failed"]))
-    for name, count in s["fixes_per_transform"].items():
-        table.add_row(f"fixes: {name}", str(count))
-    if s["estimated_saving_bytes"]:
-        table.add_row("≈ no longer stored twice", human_bytes(s["estimated_saving_bytes"]))
-    err.print(table)
+    verify_cmd._console = lambda stderr=False: console(stderr=stderr, no_color=flag)  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

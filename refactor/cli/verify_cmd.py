@@ -121,16 +121,9 @@ def _close(builders) -> None:  # type: ignore[no-untyped-def]
 
 
 def _builder_bases(builder, text: str):  # type: ignore[no-untyped-def]
-    """Facts about the base images ``text`` names, read from the store ``builder`` builds from (nothing is run)."""
-    from dockerfix.refactor.cli.bases import references
-    from dockerfix.refactor.images.baselocal import read_bases
+    from dockerfix.refactor.cli.verifying import builder_bases
 
-    refs = references([text])
-    if builder.name == "buildah":
-        store = ("--root", str(builder.workdir / "root"), "--runroot", str(builder.workdir / "run"),
-                 "--storage-driver", builder.driver)
-        return read_bases(refs, {}, buildah=True, buildah_store=store)
-    return read_bases(refs, {}, docker=True)
+    return builder_bases(builder, [text])
 
 
 def _label(builder: str) -> str:
