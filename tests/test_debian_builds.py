@@ -18,6 +18,7 @@ from dockerfix.refactor.images.image import compare_images, flatten
 from dockerfix.refactor.images.verify import verify
 
 from .helpers import SAMPLES
+from .testbases import from_builder
 
 if TYPE_CHECKING:
     from tests.conftest import ContextBuilds
@@ -70,7 +71,10 @@ def _debian_crab(tmp_path: Path) -> Path:
 
 def test_crab_sample_on_debian_is_proved(debian_build_image: ContextBuilds, tmp_path: Path) -> None:
     ctx = _debian_crab(tmp_path)
-    fixed = run((ctx / "Dockerfile").read_text(), transforms.names(), path=ctx / "Dockerfile")
+    text = (ctx / "Dockerfile").read_text()
+    bases = from_builder(debian_build_image.builder, text)
+    assert bases[DEBIAN].read  # read from the builder's store: the fix rests on proven facts
+    fixed = run(text, transforms.names(), path=ctx / "Dockerfile", bases=bases)
     assert "chown-layer" in {f.transform for f in fixed.applied}
     (ctx / "Dockerfile.fixed").write_text(fixed.output)
     result = verify(ctx / "Dockerfile", ctx / "Dockerfile.fixed", ctx, debian_build_image.builder)
@@ -92,7 +96,8 @@ def test_useradd_then_copy_chown_by_name_is_proved_and_a_wrong_group_caught(
     (ctx / "site").mkdir()
     (ctx / "site" / "index.html").write_text("<p>hi</p>\n" * 2000)
     (ctx / "Dockerfile").write_text(USERADD)
-    fixed = run(USERADD, transforms.names(), path=ctx / "Dockerfile").output
+    bases = from_builder(debian_build_image.builder, USERADD)
+    fixed = run(USERADD, transforms.names(), path=ctx / "Dockerfile", bases=bases).output
     assert "COPY --chown=app:app site/ /home/app/site/" in fixed
     (ctx / "Dockerfile.fixed").write_text(fixed)
     builder = debian_build_image.builder

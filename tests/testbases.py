@@ -50,3 +50,11 @@ def facts(image: str = BASE) -> BaseFacts:
 def table() -> dict[str, BaseFacts]:
     """Facts for the build tests' base image and for ``b``, the base the unit tests write."""
     return {BASE: facts(BASE), "b": facts("b")}
+
+
+def from_builder(builder, text: str) -> dict[str, BaseFacts]:  # type: ignore[no-untyped-def]
+    """The base images ``text`` names, read from ``builder``'s own store as `dockerfix verify` reads them (never
+    run). The debian test base is read this way; so is the busybox one, which must agree with ``facts()``."""
+    from dockerfix.refactor.cli.verifying import builder_bases
+
+    return dict(builder_bases(builder, [text]))
