@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -964,9 +965,9 @@ def test_pip_sample_builds_the_same_image_and_keeps_the_install_cached(builder, 
 
     sample = tmp_path / "ctx"
     shutil.copytree(SAMPLES / "deps-pip-requirements", sample)
-    # A comment unique to this run keeps the session-wide cache of other tests out of the way.
+    # A comment unique to this run keeps the cache of other tests and sessions (a long-lived daemon) out of the way.
     for name in ("Dockerfile", "Dockerfile.fixed"):
-        (sample / name).write_text((sample / name).read_text() + f"# cache test {tmp_path.name}\n")
+        (sample / name).write_text((sample / name).read_text() + f"# cache test {uuid.uuid4().hex}\n")
     original = builder.build(sample / "Dockerfile", sample, cache=True)
     fixed = builder.build(sample / "Dockerfile.fixed", sample, cache=True)
     assert compare_images(load_image(original.archive), load_image(fixed.archive)) == []
@@ -983,13 +984,13 @@ def test_pip_sample_builds_the_same_image_and_keeps_the_install_cached(builder, 
 
 
 def _sample_copy(tmp_path: Path, name: str) -> Path:
-    """A private copy of a sample; a comment unique to this run keeps the session-wide cache of other tests away."""
+    """A private copy of a sample; a comment unique to this run keeps the cache of other tests and sessions away."""
     import shutil
 
     sample = tmp_path / "ctx"
     shutil.copytree(SAMPLES / name, sample)
     for dockerfile in ("Dockerfile", "Dockerfile.fixed"):
-        (sample / dockerfile).write_text((sample / dockerfile).read_text() + f"# cache test {tmp_path.name}\n")
+        (sample / dockerfile).write_text((sample / dockerfile).read_text() + f"# cache test {uuid.uuid4().hex}\n")
     return sample
 
 
