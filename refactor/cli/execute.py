@@ -8,7 +8,6 @@ progress finish (their writes are atomic), what was written is listed, and the e
 from __future__ import annotations
 
 import dataclasses
-
 import signal
 import sys
 from pathlib import Path
@@ -113,12 +112,12 @@ def _execute(s: Settings, out: Any, err: Any) -> int:
             from dockerfix.refactor.cli.verifying import verify_and_write
 
             results = verify_and_write(results, s, err, stop, builders)
-        else:
-            for b in builders:
-                b.close()
             if s.text and not s.statistics:
                 for r in results:
                     output.result(r, out, err, s)
+        else:
+            for b in builders:
+                b.close()
     results = [batch.FileResult(output.display_path(p), error=why) for p, why in rejected] + results
     for r in results[: len(rejected)]:
         err.print(f"{r.path}: error: {r.error}", markup=False, highlight=False)
