@@ -15,6 +15,7 @@ from dockerfix.refactor.images.verify import verify
 
 from .conftest import BUILDERS
 from .helpers import SAMPLES, read, sample_dirs
+from .testbases import table
 
 
 
@@ -54,7 +55,7 @@ def test_sample_builds_to_the_same_image_with_fewer_bytes(builder, sample: Path)
           f"eff {result.original_stats.efficiency:.4f}; fixed {result.fixed_stats.total_bytes} B "
           f"[{_layers(result.fixed_stats)}] eff {result.fixed_stats.efficiency:.4f}; saved {result.saved_bytes} B")
     assert [d.text for d in result.differences] == []
-    fixed = run(read(sample / "Dockerfile"), transforms.names(), path=sample / "Dockerfile")
+    fixed = run(read(sample / "Dockerfile"), transforms.names(), path=sample / "Dockerfile", bases=table())
     if "chown-layer" not in {f.transform for f in fixed.applied}:
         return  # deps-first reorders for the cache: same image, same bytes give or take the copied manifests
     assert result.fixed_stats.total_bytes < result.original_stats.total_bytes
@@ -100,7 +101,7 @@ def _context(tmp_path: Path) -> Path:
 @pytest.mark.build
 def test_harness_proves_the_real_fix(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = _context(tmp_path)
-    fixed = run(BASE_FILES_UNDER_TARGET, ["chown-layer"], path=ctx / "Dockerfile").output
+    fixed = run(BASE_FILES_UNDER_TARGET, ["chown-layer"], path=ctx / "Dockerfile", bases=table()).output
     assert "COPY --chown=1000:1000 site/ /srv/www/" in fixed and "RUN find /srv" in fixed
     (ctx / "Dockerfile.fixed").write_text(fixed)
     result = verify(ctx / "Dockerfile", ctx / "Dockerfile.fixed", ctx, builder)
@@ -111,7 +112,7 @@ def test_harness_proves_the_real_fix(builder, tmp_path: Path) -> None:  # type: 
 def test_harness_catches_a_fix_without_the_remaining_step(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The chown-layer fix minus its "only what is still wrong" step leaves /srv (from the base image) root's."""
     ctx = _context(tmp_path)
-    fixed = run(BASE_FILES_UNDER_TARGET, ["chown-layer"], path=ctx / "Dockerfile").output
+    fixed = run(BASE_FILES_UNDER_TARGET, ["chown-layer"], path=ctx / "Dockerfile", bases=table()).output
     wrong = "".join(line for line in fixed.splitlines(keepends=True) if not line.startswith("RUN find"))
     (ctx / "Dockerfile.wrong").write_text(wrong)
     result = verify(ctx / "Dockerfile", ctx / "Dockerfile.wrong", ctx, builder)
