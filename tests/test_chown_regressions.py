@@ -261,3 +261,4 @@ def test_debian_fixed_builds_to_the_same_image(debian_build_image: ContextBuilds
     _, original = debian_build_image(before, files)
     _, fixed = debian_build_image(after, files)
     assert [d.text for d in compare_images(original, fixed)] == []
+

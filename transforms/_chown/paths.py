@@ -182,6 +182,11 @@ def _listing(ctx, top: str, dest: str, line: int) -> list[Event] | None:  # type
     return out
 
 
+def copies_one_file(a: Analysis, ins, ca) -> bool:  # type: ignore[no-untyped-def]
+    """The COPY writes one plain file from the context, nothing below its destination."""
+    return len(ca.sources) == 1 and ins.flag("from") is None and a.context is not None and _plain_file(a, ca.sources[0])
+
+
 def _plain_file(a: Analysis, src: str) -> bool:
     if src.startswith("<<") or any(ch in src for ch in "*?[$\\"):
         return False
@@ -388,8 +393,7 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     if facts is None:
         kind = None
     else:
-        info = facts.path(path)
-        kind = info.kind if info is not None else knownbases.listed_kind(facts, path)
+        kind = _base_kind(facts, path)
         if path == "/":
             kind = DIR
         if kind is None:
@@ -414,6 +418,18 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     result = Kind(kind, defaults if kind is not None else (), why if kind is None else "", kind is None and from_base)
     a.memo[key] = result
     return result
+
+
+def _base_kind(facts, path: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The base image's kind of ``path``; below an absent path or a file, absent too."""
+    info = facts.path(path)
+    if info is not None:
+        return info.kind
+    kind = knownbases.listed_kind(facts, path)
+    if kind is not None or path == "/":
+        return kind
+    parent = posixpath.dirname(path)
+    return MISSING if _base_kind(facts, parent) in (MISSING, FILE) else None
 
 
 def _hits(ev: Event, path: str) -> bool:
@@ -458,4 +474,29 @@ def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:
             break
         if k.kind == FILE and cur != dest:
             return Kind(None, (), f"{cur} is a file")
+    return Kind(DIR, tuple(dict.fromkeys(defaults)))
+
+
+def tree_clean(a: Analysis, at: int, dest: str) -> Kind:
+    """Proof that nothing below ``dest`` is a symlink (or unknown) before ``at``: a COPY of a tree into ``dest`` then
+    cannot write through an existing link. Known below ``dest``: what the steps before named, and the base image's
+    paths when it lists them all."""
+    probe = kind_at(a, at, join(dest, "\x01probe") or "/")
+    if probe.kind != MISSING:
+        return Kind(None, (), probe.why or f"what lies below {dest} is not known", probe.base_unknown)
+    defaults = list(probe.defaults)
+    seen: set[str] = set()
+    for j in chain(a, at):
+        for ev in events(a, j):
+            p = ev.path[:-2] if ev.path.endswith("/\x00") else ev.path
+            if p != ALL and p != dest and is_under(p, dest) and p not in seen:
+                seen.add(p)
+    facts = a.base(at)
+    if facts is not None and facts.complete_paths:
+        seen.update(p for p in facts.paths if p != dest and is_under(p, dest))
+    for p in sorted(seen):
+        k = kind_at(a, at, p)
+        if k.kind is None or k.kind == SYMLINK:
+            return Kind(None, (), k.why or f"{p} is a symlink", k.base_unknown)
+        defaults += k.defaults
     return Kind(DIR, tuple(dict.fromkeys(defaults)))

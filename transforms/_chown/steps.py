@@ -58,6 +58,14 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
             return [], [f"{tag} left as is: a path from {top} to {ca.dest} may be a symlink ({links.why}), which "
                         "--chown would write through"]
         used += list(parent.defaults) + list(links.defaults)
+        if ca.dest_is_dir or not paths.copies_one_file(a, ins, ca):
+            tree = paths.tree_clean(a, j, ca.dest)
+            if tree.kind is None and tree.base_unknown:
+                assumed.append(f"nothing below {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
+            elif tree.kind is None:
+                return [], [f"{tag} left as is: a path below {ca.dest} may be a symlink ({tree.why}), which --chown "
+                            "would write through"]
+            used += list(tree.defaults)
     existing = ins.flag("chown")
     start_user, start_group = "0", "0"
     if existing is not None:
