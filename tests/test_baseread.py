@@ -1,6 +1,7 @@
 """Reading base images without running them: archives built here (docker-archive and OCI, layers with whiteouts,
 opaque directories, symlinks, hard links, account files), the cache, the cheap absence of a daemon, the CLI
-options, and the project's test base image read back from a buildah store and from a Docker daemon."""
+options (tests/test_baseread_cli.py), and the project's test base image read back from a buildah store and from
+a Docker daemon (there too); generated layer stacks against a model."""
 
 from __future__ import annotations
 
@@ -10,21 +11,21 @@ import io
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import tarfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dockerfix.refactor.dockerfile import basefacts as bf
 from dockerfix.refactor.errors import DockerfixError
-from dockerfix.refactor.images import basecache, baseimage, baselocal, baseread
+from dockerfix.refactor.images import basecache, baselocal, baseread
 from dockerfix.refactor.images import image as img
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # (name, type, mode, uid, gid, data-or-link)
 Member = tuple[str, bytes, int, int, int, "bytes | str"]
@@ -317,178 +318,114 @@ def test_no_daemon_and_no_store_cost_nothing(tmp_path: Path, monkeypatch: pytest
     assert fresh.returncode == 0, fresh.stderr
 
 
-# ------------------------------------------------------------------------------------------------------ CLI
+# ------------------------------------------------------------------------------- generated layer stacks
 
 
-def dockerfix(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    exe = Path(os.sys.executable).parent / "dockerfix"  # type: ignore[attr-defined]
-    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env},
-                          check=False)
+_NAMES = ("etc/passwd", "etc/passwd.real", "etc/alt", "usr/bin/find", "bin/busybox")
+_OPS = st.lists(
+    st.tuples(st.sampled_from(("write", "symlink", "hardlink", "whiteout")), st.sampled_from(_NAMES),
+              st.sampled_from(_NAMES + ("/etc/passwd.real", "../../bin/busybox", "/bin/busybox", "busybox", "passwd.real")),
+              st.integers(1, 5)),
+    max_size=6)
 
 
-def test_cli_base_image_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    archive = docker_archive(tmp_path / "base.tar", two_layers())
-    (tmp_path / "Dockerfile").write_text("ARG V=1\nFROM example/app:$V AS build\nFROM build\nRUN true\n")
-    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    ok = dockerfix("check", "--base-image", f"example/app:1={archive}", "Dockerfile", cwd=tmp_path, env=env)
-    assert ok.returncode == 0, ok.stderr
-    cached = list((tmp_path / "xdg" / "dockerfix" / "bases").glob("*.json"))
-    assert [c.stem for c in cached] == [baseread.archive_key(archive).replace(":", "-")]
-    stdin = subprocess.run([str(Path(os.sys.executable).parent / "dockerfix"), "fix", "--base-image",  # type: ignore[attr-defined]
-                            f"example/app:1={tmp_path / 'missing.tar'}", "-"], input="FROM example/app:1\n",
-                           capture_output=True, text=True, cwd=tmp_path, env={**os.environ, **env}, check=False)
-    assert stdin.returncode == 2 and "missing.tar" in stdin.stderr and len(stdin.stderr.strip().splitlines()) == 1
-    (tmp_path / "bad.tar").write_bytes(b"garbage")
-    bad = dockerfix("check", "--base-image", f"example/app:1={tmp_path / 'bad.tar'}", "Dockerfile", cwd=tmp_path, env=env)
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "bad.tar" in bad.stderr
-    malformed = dockerfix("check", "--base-image", f"={archive}", "Dockerfile", cwd=tmp_path, env=env)
-    assert malformed.returncode == 2 and "NAME=PATH" in malformed.stderr
-    nameless = oci_archive(tmp_path / "nameless.tar", two_layers())
-    unnamed = dockerfix("check", "--base-image", str(nameless), "Dockerfile", cwd=tmp_path, env=env)
-    assert unnamed.returncode == 2 and "records no image name" in unnamed.stderr
+def _model(layers: list[list[tuple[str, str, str, int]]]) -> dict[str, tuple[str, object]]:
+    """An independent model of the final tree: path -> ("file", (content id, mode)) | ("link", target)."""
+    tree: dict[str, tuple[str, object]] = {}
+    for ops in layers:
+        for op, path, _, _ in ops:
+            if op == "whiteout":
+                tree.pop(path, None)
+        for op, path, target, n in ops:
+            if op == "write":
+                tree[path] = ("file", (n, 0o755 if n % 2 else 0o644))
+            elif op == "symlink":
+                tree[path] = ("link", target)
+            elif op == "hardlink":
+                linked = tree.get(target.lstrip("/"))
+                # a link to nothing (or to a non-file) cannot be extracted: neither a file nor readable
+                tree[path] = linked if linked is not None and linked[0] == "file" else ("other", None)
+    return tree
 
 
-def test_a_bare_archive_path_is_named_by_the_archive(tmp_path: Path) -> None:
-    from dockerfix.refactor.cli.bases import parse_archives
-
-    docker = docker_archive(tmp_path / "d.tar", two_layers())
-    oci = oci_archive(tmp_path / "o.tar", two_layers(), annotations={"io.containerd.image.name": "ghcr.io/x/y:2",
-                                                                     "org.opencontainers.image.ref.name": "2"})
-    assert parse_archives([str(docker), str(oci), f"z={oci}"]) == {"example/app:1": docker, "ghcr.io/x/y:2": oci, "z": oci}
-    with pytest.raises(DockerfixError, match="no such file"):
-        parse_archives([str(tmp_path / "missing.tar")])
-    (tmp_path / "junk.tar").write_bytes(b"junk")
-    with pytest.raises(DockerfixError, match="junk.tar"):
-        parse_archives([str(tmp_path / "junk.tar")])
-
-
-def test_cli_passes_the_facts_to_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
-    from dockerfix.refactor import engine
-    from dockerfix.refactor.cli import main
-
-    archive = oci_archive(tmp_path / "base.tar", two_layers())
-    (tmp_path / "Dockerfile").write_text("FROM example/app:1\nFROM other AS x\nRUN true\n")
-    seen: list[object] = []
-    real = engine.run
-
-    def spy(*args: object, **kwargs: object) -> engine.Result:
-        seen.append(kwargs.get("bases"))
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine, "run", spy)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main._build_app(), ["check", "--base-image", f"example/app:1={archive}", "Dockerfile"])
-    assert result.exit_code == 0, result.output
-    assert len(seen) == 1 and isinstance(seen[0], Mapping) and list(seen[0]) == ["example/app:1"]
-    assert seen[0]["example/app:1"].accounts["svc"].uid == 1001
-    seen.clear()
-    assert CliRunner().invoke(main._build_app(), ["check", "Dockerfile"]).exit_code == 0
-    assert seen == [None]  # nothing asked, nothing read
+def _follow(tree: dict[str, tuple[str, object]], path: str) -> tuple[int, int] | str | None:
+    for _ in range(40):
+        node = tree.get(path)
+        if node is None:
+            return None
+        if node[0] == "other":
+            return "other"
+        if node[0] == "file":
+            return node[1]  # type: ignore[return-value]
+        target = str(node[1])
+        joined = target if target.startswith("/") else os.path.join("/", os.path.dirname(path), target)
+        path = os.path.normpath(joined).lstrip("/")  # ".." stops at the root
+    return None
 
 
-# --------------------------------------------------------------------------------------- reading real stores
+def _layers_from(stack: list[list[tuple[str, str, str, int]]]) -> list[bytes]:
+    out = [layer_tar([("etc", tarfile.DIRTYPE, 0o755, 0, 0, b""), ("usr/bin", tarfile.DIRTYPE, 0o755, 0, 0, b""),
+                      ("bin", tarfile.DIRTYPE, 0o755, 0, 0, b"")])]
+    for ops in stack:
+        members: list[Member] = []
+        seen: set[str] = set()
+        for op, path, target, n in ops:
+            if path in seen:
+                continue
+            seen.add(path)
+            if op == "write":
+                members.append((path, tarfile.REGTYPE, 0o755 if n % 2 else 0o644, 0, 0, f"root:x:0:0::/:/bin/sh\nu{n}:x:{n}:{n}::/:/bin/sh\n".encode()))
+            elif op == "symlink":
+                members.append((path, tarfile.SYMTYPE, 0o777, 0, 0, target))
+            elif op == "hardlink":
+                members.append((path, tarfile.LNKTYPE, 0, 0, 0, target.lstrip("/")))
+            else:
+                d, b = os.path.split(path)
+                members.append((f"{d}/.wh.{b}", tarfile.REGTYPE, 0, 0, 0, b""))
+        out.append(layer_tar(members))
+    return out
 
 
-def expected_base_facts(facts: bf.BaseFacts) -> None:
-    """What refactor/images/baseimage.py put into the test base image, as read back."""
-    accounts = {line.split(":")[0]: int(line.split(":")[2]) for line in baseimage.PASSWD.splitlines()}
-    assert {n: a.uid for n, a in (facts.accounts or {}).items()} == accounts
-    assert dict(facts.groups or {}) == {line.split(":")[0]: int(line.split(":")[2]) for line in baseimage.GROUP.splitlines()}
-    assert facts.env is not None and facts.env.get("PATH") == baseimage.PATH_ENV
-    assert facts.complete_paths and facts.read
-    for name, mode in baseimage.DIRECTORIES:
-        assert facts.path("/" + name) == bf.PathInfo(bf.DIR, None, 0, 0, mode), name
-    for name, target in baseimage.SCRIPT_LINKS:
-        assert facts.path("/" + name) == bf.PathInfo(bf.SYMLINK, target, 0, 0, 0o777), name
-    for name, _ in baseimage.SCRIPTS:
-        assert facts.path("/" + name) == bf.PathInfo(bf.FILE, None, 0, 0, 0o755), name
-    for name in ("etc/passwd", "etc/group", *baseimage.EMPTY_FILES):
-        assert facts.path("/" + name) == bf.PathInfo(bf.FILE, None, 0, 0, 0o644), name
-    applets = baseimage.busybox_applets()
-    for applet in applets:
-        assert facts.path(f"/bin/{applet}") == bf.PathInfo(bf.SYMLINK, "busybox", 0, 0, 0o777), applet
-    assert facts.has_tool("find") is ("find" in applets)
-    assert facts.has_tool("sh") is True
-    assert facts.path("/etc/shadow").kind == bf.MISSING
+def _dedupe(stack: list[list[tuple[str, str, str, int]]]) -> list[list[tuple[str, str, str, int]]]:
+    out = []
+    for ops in stack:
+        seen: set[str] = set()
+        kept = []
+        for op in ops:
+            if op[1] not in seen:
+                seen.add(op[1])
+                kept.append(op)
+        out.append(kept)
+    return out
 
 
-@pytest.mark.build
-def test_reads_the_test_base_from_the_builders_store(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The builder's own store: a private buildah store, or the daemon the docker builder talks to."""
-    builder.ensure_base()
-    if builder.name == "buildah":
-        store = ("--root", str(builder.workdir / "root"), "--runroot", str(builder.workdir / "run"),
-                 "--storage-driver", builder.driver)
-        where: dict[str, object] = {"buildah": True, "buildah_store": store}
-        source = "buildah store"
-    else:
-        where, source = {"docker": True}, "docker daemon"
-    started = time.perf_counter()
-    table = baselocal.read_bases([baseimage.BASE_IMAGE], {}, cache=tmp_path, **where)  # type: ignore[arg-type]
-    cold = time.perf_counter() - started
-    facts = table[baseimage.BASE_IMAGE]
-    assert facts.source == source
-    expected_base_facts(facts)
-    started = time.perf_counter()
-    again = baselocal.read_bases([baseimage.BASE_IMAGE], {}, cache=tmp_path, **where)  # type: ignore[arg-type]
-    warm = time.perf_counter() - started
-    assert dataclass_fields(again[baseimage.BASE_IMAGE]) == dataclass_fields(facts)
-    assert len(list(tmp_path.glob("*.json"))) == 1
-    print(f"{source}: first read {cold:.3f} s, cache hit {warm:.3f} s")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_OPS, min_size=1, max_size=4))
+def test_generated_layer_stacks_match_a_model(stack: list[list[tuple[str, str, str, int]]]) -> None:
+    """Accounts, kinds and tools read from generated layer stacks (writes, symlinks, hard links, whiteouts) agree
+    with an independent model of the final tree."""
+    import tempfile
 
-
-@pytest.fixture(scope="module")
-def docker_daemon() -> Iterator[dict[str, str]]:
-    """A Docker daemon: the one the environment reaches, else a private one from tests/builders/dockerd.sh."""
-    if shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0:
-        yield {}
-        return
-    script = ROOT / "tests" / "builders" / "dockerd.sh"
-    prefix = Path(os.environ.get("DOCKERFIX_DOCKER_PREFIX", "/opt/dockerfix-docker"))
-    if not script.is_file() or not (prefix / "usr" / "sbin" / "dockerd").is_file() or os.getuid() != 0:
-        if "CI" in os.environ:
-            pytest.fail("no Docker daemon and CI is set")
-        pytest.skip("no Docker daemon (tests/builders/dockerd.sh install, as root)")
-    directory = f"/tmp/dk-br{os.getpid()}"
-    started = subprocess.run(["bash", str(script), "start", directory], capture_output=True, text=True, check=False)
-    if started.returncode != 0:
-        if "CI" in os.environ:
-            pytest.fail(f"the private Docker daemon did not start and CI is set: {started.stderr[-300:]}")
-        pytest.skip(f"the private Docker daemon did not start: {started.stderr[-300:]}")
-    names = ("DOCKER_HOST", "PATH", "DOCKER_CONFIG")
-    shown = subprocess.run(["bash", "-c", 'eval "$1"; for n in ' + " ".join(names) + '; do printf "%s\\0" "${!n}"; done',
-                            "_", started.stdout], capture_output=True, text=True, check=True).stdout
-    env = dict(zip(names, shown.split("\0")))
-    try:
-        yield env
-    finally:
-        subprocess.run(["bash", str(script), "stop", directory], capture_output=True, check=False)
-
-
-@pytest.mark.build
-def test_reads_the_test_base_from_a_docker_daemon(docker_daemon: dict[str, str], tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in docker_daemon.items():
-        monkeypatch.setenv(key, value)
-    rootfs = baseimage.build_rootfs()
-    tag = f"localhost/dockerfix-baseread-{os.getpid()}"
-    imported = subprocess.run(["docker", "import", "--change", f"ENV PATH={baseimage.PATH_ENV}", "-", tag],
-                              input=rootfs.tar, capture_output=True, check=False)
-    assert imported.returncode == 0, imported.stderr
-    try:
-        assert baselocal.docker_available()
-        started = time.perf_counter()
-        facts = baselocal.read_bases([tag], {}, docker=True, cache=tmp_path)[tag]
-        cold = time.perf_counter() - started
-        assert facts.source == "docker daemon"
-        expected_base_facts(facts)
-        started = time.perf_counter()
-        again = baselocal.read_bases([tag, "localhost/not-there"], {}, docker=True, cache=tmp_path)
-        warm = time.perf_counter() - started
-        assert list(again) == [tag] and dataclass_fields(again[tag]) == dataclass_fields(facts)
-        print(f"docker daemon: first read {cold:.3f} s, cache hit {warm:.3f} s")
-    finally:
-        subprocess.run(["docker", "rmi", "--force", tag], capture_output=True, check=False)
+    stack = _dedupe(stack)
+    tree = _model(stack)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = docker_archive(Path(tmp) / "a.tar", _layers_from(stack), {"Env": ["PATH=/usr/bin"]})
+        facts = baseread.read_archive(archive, "gen", cache=Path(tmp) / "c")
+    passwd = _follow(tree, "etc/passwd")
+    expected = {} if passwd is None else None if passwd == "other" else {"root": bf.Account("root", 0, 0, "/"),
+                                          f"u{passwd[0]}": bf.Account(f"u{passwd[0]}", passwd[0], passwd[0], "/")}  # type: ignore[index]
+    assert facts.accounts == expected
+    for name in _NAMES:
+        node = tree.get(name)
+        info = facts.path("/" + name)
+        assert info is not None
+        if node is None:
+            assert info.kind == bf.MISSING, name
+        elif node[0] == "link":
+            assert (info.kind, info.target) == (bf.SYMLINK, node[1]), name
+        elif node[0] == "other":
+            assert info.kind == bf.OTHER, name
+        else:
+            assert (info.kind, info.mode) == (bf.FILE, node[1][1]), name  # type: ignore[index]
+    find = _follow(tree, "usr/bin/find")
+    assert facts.has_tool("find") is (isinstance(find, tuple) and bool(find[1] & 0o111))

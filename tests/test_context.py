@@ -253,16 +253,33 @@ def test_copy_of_an_archive_is_a_plain_copy(tmp_path: Path) -> None:
     assert cm.sources == [Source("vendor.tar.gz", "file", "/opt/vendor.tar.gz")]
 
 
-def test_locate_later_sources_win() -> None:
+def test_locate_later_sources_win(tmp_path: Path) -> None:
+    make(tmp_path, {"conf/prod.txt": "", "src/a.py": "", "src/x/y.py": "", "r.txt": ""})
+    ctx = context.load(tmp_path)
     cm = CopyMap("/app", [Source("", "dir", "/app"), Source("conf/prod.txt", "file", "/app/settings.txt")])
-    assert cm.locate("/app/settings.txt") == "conf/prod.txt"
-    assert cm.locate("/app/src/a.py") == "src/a.py"
-    assert cm.locate("/app") == ""
-    assert cm.locate("/other") is None
+    assert cm.locate("/app/settings.txt", ctx) == "conf/prod.txt"
+    assert cm.locate("/app/src/a.py", ctx) == "src/a.py"
+    assert cm.locate("/app", ctx) == ""
+    assert cm.locate("/other", ctx) is None
+    assert cm.locate("/app/missing.txt", ctx) is None  # the context has no missing.txt
     sub = CopyMap("/app", [Source("src", "dir", "/app/code")])
-    assert sub.locate("/app/code") == "src" and sub.locate("/app/code/x/y.py") == "src/x/y.py"
+    assert sub.locate("/app/code", ctx) == "src" and sub.locate("/app/code/x/y.py", ctx) == "src/x/y.py"
     alt = CopyMap("/app", [Source("r.txt", "file", "/app", "/app/r.txt")])
-    assert alt.locate("/app") == "r.txt" and alt.locate("/app/r.txt") == "r.txt"
+    assert alt.locate("/app", ctx) == "r.txt" and alt.locate("/app/r.txt", ctx) == "r.txt"
+
+
+def test_locate_falls_back_to_an_earlier_source_when_a_directory_lacks_the_path(tmp_path: Path) -> None:
+    """`COPY requirements.txt src ./`: src/ holds no requirements.txt, so the file source provides it."""
+    make(tmp_path, {"requirements.txt": "flask\n", "src/main.py": "", "src/app.txt": ""})
+    ctx = context.load(tmp_path)
+    cm = copy_map(["requirements.txt", "src"], "/app/", True, ctx, add=False)
+    assert cm.locate("/app/requirements.txt", ctx) == "requirements.txt"
+    assert cm.locate("/app/main.py", ctx) == "src/main.py"
+    (tmp_path / "src" / "requirements.txt").write_text("other\n")
+    assert cm.locate("/app/requirements.txt", context.load(tmp_path)) == "src/requirements.txt"
+    # An excluded file is not sent: the earlier source still wins.
+    (tmp_path / ".dockerignore").write_text("src/requirements.txt\n")
+    assert cm.locate("/app/requirements.txt", context.load(tmp_path)) == "requirements.txt"
 
 
 def test_writes(tmp_path: Path) -> None:

@@ -250,12 +250,6 @@ FIXED: dict[str, tuple[dict[str, str], str, str]] = {
         HEAD + "COPY *.py ./\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
         HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY *.py ./\n",
     ),
-    "wildcard-to-a-file-name": (
-        {"requirements.txt": "flask\n"},
-        "FROM python:3.12\nCOPY requirement*.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n",
-        "FROM python:3.12\nCOPY requirements.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n"
-        "COPY requirement*.txt /app/reqs.txt\n",
-    ),
     "neutral-setup-and-cleanup": (
         REQS,
         HEAD + "COPY . .\nRUN set -ex && echo building && printf '%s' x && true && : && apk add --no-cache gcc "
@@ -434,6 +428,9 @@ UNSAFE: dict[str, tuple[dict[str, str], str, str]] = {
 }
 
 UNCHANGED: dict[str, tuple[dict[str, str], str]] = {
+    # The wildcard brings only the file the install reads: the install is cached already.
+    "wildcard-to-a-file-name": ({"requirements.txt": "flask\n"},
+                                "FROM python:3.12\nCOPY requirement*.txt /app/reqs.txt\nRUN pip install -r /app/reqs.txt\n"),
     "already-cached": (REQS, HEAD + "COPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n"),
     "no-copy-before": (REQS, HEAD + "RUN pip install flask\nCOPY . .\n"),
     "not-an-install": (NPM, "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm run build\n"),
@@ -723,7 +720,7 @@ REFUSED: dict[str, tuple[dict[str, str], str, str]] = {
                                                 "requirements.txt\n", "the venv made at line 3 is where pip installs"),
     "install-runs-in-a-directory-only-the-copy-makes": ({**REQS, "sub/x": ""},
                                                         HEAD + "COPY . .\nRUN cd sub && pip install -r ../requirements.txt\n",
-                                                        "the install runs in /app/sub, which only the whole COPY creates"),
+                                                        "the install runs in /app/sub, which no step before the whole COPY is known to create"),
     "split-across-a-continuation": (PROJECT_NO_DEPS, HEAD + "COPY . .\nRUN pip install -r requirements.txt \\\n    .\n",
                                     "the part of the install to change spans a line continuation"),
     "flag-spans-lines": (REQS, HEAD + "COPY --chown=1000\\\n:1000 . .\nRUN pip install -r requirements.txt\n",
@@ -917,7 +914,26 @@ SETUP_IDIOMS = {
                "setup(install_requires=(HERE / 'requirements.txt').read_text().splitlines())\n",
     "filter-comments": "lines = open('requirements.txt').read().split('\\n')\n"
                        "setup(install_requires=[x for x in lines if x and not x.startswith('#')])\n",
+    "comment-cut-by-split": "with open('requirements.txt') as f:\n    reqs = [l.split('#')[0].strip() for l in f]\n"
+                            "setup(install_requires=[r for r in reqs if r])\n",
+    "first-character-test": "with open('requirements.txt') as f:\n    reqs = [x.strip() for x in f.read().split('\\n') "
+                            "if x.strip() != '' and x[0] != '#']\nsetup(install_requires=reqs)\n",
+    "pathlib-open-and-str": "import pathlib\nwith pathlib.Path('requirements.txt').open() as fh:\n"
+                            "    reqs = [str(r) for r in fh.read().splitlines()]\nsetup(install_requires=reqs)\n",
+    "helper-filtering-blank-and-comment-lines": (
+        "def read_requirements(path):\n    with open(path, encoding='utf-8') as f:\n"
+        "        return [line.strip() for line in f if line.strip() and not line.startswith('#')]\n"
+        "setup(install_requires=read_requirements('requirements.txt'))\n"),
+    "partition-comment": "reqs = [l.partition('#')[0].strip() for l in open('requirements.txt').readlines()]\n"
+                         "setup(install_requires=list(filter(None, reqs)))\n",
 }
+
+
+def test_setup_py_refusal_says_what_can_be_read() -> None:
+    text = "from setuptools import setup\nimport json\nsetup(install_requires=json.load(open('deps.json')))\n"
+    with pytest.raises(pydeps.Unsupported) as exc:
+        pydeps.setup_py_deps(text, {"deps.json": "[]"}.get)
+    assert "open('requirements.txt').read().splitlines()" in str(exc.value)
 
 
 @pytest.mark.parametrize("name", sorted(SETUP_IDIOMS))

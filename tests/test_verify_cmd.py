@@ -46,21 +46,19 @@ def test_no_builder_is_a_one_line_error(tmp_path: Path, which: str | None) -> No
     ctx = _context(tmp_path)
     empty = tmp_path / "bin"
     empty.mkdir()  # neither docker nor buildah on PATH
-    # --unsafe-fixes: without the base image's facts the fix is unsafe (chown-layer's provenance rule), and verify
-    # reaches the builder only when there is a fix to prove.
-    args = ["verify", "--unsafe-fixes", "Dockerfile"] + (["--builder", which] if which else [])
+    args = ["verify", "Dockerfile"] + (["--builder", which] if which else [])
     _one_line_error(dockerfix(*args, cwd=ctx, env={"PATH": str(empty)}), "no usable builder")
 
 
 def test_a_bad_build_arg_is_a_one_line_error(tmp_path: Path) -> None:
     ctx = _context(tmp_path)
-    _one_line_error(dockerfix("verify", "--unsafe-fixes", "--build-arg", "NOEQUALS", "Dockerfile", cwd=ctx), "KEY=VALUE")
+    _one_line_error(dockerfix("verify", "--build-arg", "NOEQUALS", "Dockerfile", cwd=ctx), "KEY=VALUE")
 
 
 @pytest.mark.build
 def test_no_busybox_for_the_test_base_is_a_one_line_error(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = _context(tmp_path)
-    proc = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "Dockerfile", cwd=ctx,
+    proc = dockerfix("verify", "--builder", builder.name, "Dockerfile", cwd=ctx,
                      env={"DOCKERFIX_BUSYBOX": str(tmp_path / "no-busybox")})
     # Checked before the base is made, on both builders: the rootfs (and its digest, the cache key) needs busybox.
     _one_line_error(proc, "busybox-static")
@@ -69,6 +67,7 @@ def test_no_busybox_for_the_test_base_is_a_one_line_error(builder, tmp_path: Pat
 @pytest.mark.build
 def test_a_base_image_that_cannot_be_found_is_a_one_line_error(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = _context(tmp_path, FIXABLE.replace("localhost/dockerfix-base", "localhost/dockerfix-no-such-image"))
+    # Nothing is known about a base image that is not there, so its fix is unsafe: ask for it, to have a build.
     proc = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "Dockerfile", cwd=ctx)
     _one_line_error(proc, "localhost/dockerfix-no-such-image", "cannot be pulled or found", builder.name)
 
@@ -84,9 +83,9 @@ RUN chown -R 1000:1000 /srv
 @pytest.mark.build
 def test_build_args_reach_both_builds(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = _context(tmp_path, ARG_NEEDED)
-    without = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "Dockerfile", cwd=ctx)
+    without = dockerfix("verify", "--builder", builder.name, "Dockerfile", cwd=ctx)
     assert without.returncode == 2 and "cannot build" in without.stderr
-    with_arg = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "--build-arg", "MARK=yes", "--format", "json",
+    with_arg = dockerfix("verify", "--builder", builder.name, "--build-arg", "MARK=yes", "--format", "json",
                          "Dockerfile", cwd=ctx)
     assert with_arg.returncode == 0, with_arg.stderr
     report = json.loads(with_arg.stdout)
@@ -127,13 +126,13 @@ def test_verify_all_proves_the_crab_sample_on_every_builder(tmp_path: Path) -> N
         open_builder(name).close()
     ctx = tmp_path / "crab-data"
     shutil.copytree(SAMPLES / "crab-data", ctx)
-    proc = dockerfix("verify", "--unsafe-fixes", "--builder", "all", "--format", "json", "Dockerfile", cwd=ctx)
+    proc = dockerfix("verify", "--builder", "all", "--format", "json", "Dockerfile", cwd=ctx)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["identical"] is True and report["transforms"] == ["chown-layer"]
     assert sorted(p["builder"] for p in report["proofs"]) == sorted(BUILDERS)
     for proof in report["proofs"]:
         assert proof["identical"] and proof["differences"] == [] and proof["saved_bytes"] >= 450_000
-    text = dockerfix("verify", "--unsafe-fixes", "--builder", "all", "Dockerfile", cwd=ctx)
+    text = dockerfix("verify", "--builder", "all", "Dockerfile", cwd=ctx)
     assert text.returncode == 0
     assert "docker (BuildKit): same image" in text.stdout and "buildah: same image" in text.stdout

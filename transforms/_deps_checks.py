@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import posixpath
 
+from dockerfix.refactor.context import buildcontext as ctxmod
 from dockerfix.refactor.dockerfile.analysis import Analysis
+from dockerfix.refactor.dockerfile.basefacts import DIR
 from dockerfix.refactor.dockerfile.facts import copy_args, created_paths
 from dockerfix.refactor.dockerfile.resolve import State, is_under, join
 from dockerfix.refactor.dockerfile.words import split_words
@@ -26,8 +28,6 @@ DIR_VARS = ("PIP_TARGET", "PIP_PREFIX", "PIP_CACHE_DIR", "PIP_SRC", "VIRTUAL_ENV
             "npm_config_store_dir", "UV_CACHE_DIR", "UV_TOOL_DIR", "UV_PYTHON_INSTALL_DIR", "POETRY_CACHE_DIR",
             "POETRY_VIRTUALENVS_PATH", "POETRY_HOME", "WORKON_HOME", "PIPENV_CACHE_DIR", "PDM_CACHE_DIR",
             "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME")
-BASE_DIRS = frozenset("/ /bin /etc /home /opt /root /srv /tmp /usr /usr/bin /usr/lib /usr/local /usr/local/bin "
-                      "/usr/local/lib /usr/local/share /usr/share /var /var/lib /var/log /var/cache".split())
 
 
 def check_stable(a: Analysis, w: Writer, r: int) -> None:
@@ -49,24 +49,57 @@ def check_stable(a: Analysis, w: Writer, r: int) -> None:
 
 
 def _exists_before(plan: Plan, path: str) -> bool:
-    """`path` is a directory before the first whole COPY (a base directory, or made by an earlier step)."""
-    if path in BASE_DIRS:
+    """`path` is a directory before the first whole COPY: made by an earlier step of the stage (or of the stages it
+    is built on), or a directory of the base image by the facts read from it.
+
+    A WORKDIR alone is no proof: buildah creates its directory only when a later step needs it, so only a RUN that
+    ran in it (or below it) counts. A fact that comes from defaults instead of the image is recorded in
+    `plan.assumed`, which makes the fix unsafe with the assumption named; a documented default of a well-known base
+    (``knownbases``) is recorded in `plan.defaults` and named in the details, the fix staying safe.
+    """
+    if path == "/":
         return True
     a = plan.a
     stage = a.resolved.stage_of(plan.r)
-    assert stage is not None
-    for j in range(stage.first + 1, plan.b):
+    end = plan.b
+    while stage is not None:
+        if _made_in(a, stage.first + 1, end, path):
+            return True
+        if stage.parent is None:
+            break
+        stage = a.resolved.stages[stage.parent]
+        end = stage.last + 1
+    base = a.base(plan.r)
+    info = base.path(path) if base is not None else None
+    if info is None or info.kind != DIR:
+        return False
+    if base is not None and not base.read and base.source.startswith("known base"):
+        # A documented default of a well-known base (knownbases): the fix stays safe and names it, as chown-layer does.
+        note = f"{base.source}: {path} exists"
+        if note not in plan.defaults:
+            plan.defaults.append(note)
+        return True
+    assumed = base.assumed() if base is not None else None
+    if assumed is not None:
+        note = f"{path} is taken to exist in the base image: {assumed}"
+        if note not in plan.assumed:
+            plan.assumed.append(note)
+    return True
+
+
+def _made_in(a: Analysis, first: int, end: int, path: str) -> bool:
+    """A step in [first, end) makes the directory `path`: a COPY into it or below it, a RUN in it or creating it."""
+    for j in range(first, end):
         ins = a.instructions[j]
-        if ins.keyword == "WORKDIR":
-            wd = a.after(j).workdir
-            if wd is not None and is_under(wd, path):
-                return True
-        elif ins.keyword in ("COPY", "ADD"):
+        if ins.keyword in ("COPY", "ADD"):
             ca = copy_args(ins, a.state(j), a.df.escape)
             if ca is not None and ca.dest is not None and (is_under(ca.dest, path) and ca.dest != path or
                                                            ca.dest == path and ca.dest_is_dir):
                 return True
         elif ins.keyword == "RUN":
+            wd = a.state(j).workdir
+            if wd is not None and is_under(wd, path):
+                return True  # the RUN runs there, so every builder has made it by then
             rs = a.run_script(j)
             if rs is None:
                 continue
@@ -90,11 +123,15 @@ def check_workdirs(plan: Plan, down: list[Writer]) -> None:
     a = plan.a
     for j in range(plan.b + 1, plan.r):
         ins = a.instructions[j]
-        if ins.keyword != "WORKDIR":
+        if ins.keyword == "WORKDIR":
+            x = a.after(j).workdir
+        elif j in plan.setup_runs:
+            x = a.state(j).workdir  # a RUN creates the directory it runs in, on every builder
+        else:
             continue
-        x = a.after(j).workdir
         if x is None:
-            raise Refuse(f"the WORKDIR at line {ins.line} is unknown")
+            raise Refuse(f"the {ins.keyword} at line {ins.line} is unknown" if ins.keyword == "WORKDIR" else
+                         f"the RUN at line {ins.line} runs in an unknown directory")
         for w in down:
             if w.index > j or w.dest is None:
                 continue
@@ -102,8 +139,9 @@ def check_workdirs(plan: Plan, down: list[Writer]) -> None:
                 continue
             chown, chmod = _owner_flags(w, a)
             if chown is not None or chmod is not None or a.state(j).runs_as_root is False:
-                raise Refuse(f"the WORKDIR at line {ins.line} would create {w.dest} before the {w.ins.keyword} at line "
-                             f"{w.ins.line}, with another owner or mode")
+                raise Refuse(f"the {ins.keyword} at line {ins.line} would create {w.dest} before the {w.ins.keyword} at line "
+                             f"{w.ins.line}, with another owner or mode (a step that makes {w.dest} before that "
+                             f"{w.ins.keyword}, e.g. `RUN mkdir -p {w.dest}`, makes the fix possible)")
 
 
 def check_new_dirs(plan: Plan, down: list[Writer], news: list[NewCopy]) -> None:
@@ -166,6 +204,11 @@ def check_collisions(plan: Plan, down: list[Writer], needed: list[str], st: Stat
                 continue
             for c in created_paths(cmd, a.state(j).env, a.state(j).workdir):
                 paths.append((c.path, f"the venv made at line {a.instructions[j].line} is where pip installs"))
+    for j in plan.setup_runs:
+        srs = a.run_script(j)
+        for cmd in srs.script.commands if srs is not None else []:
+            for c in created_paths(cmd, a.state(j).env, a.state(j).workdir):
+                paths.append((c.path, f"the RUN at line {a.instructions[j].line} creates it"))
     for cmd in plan.cmds[: plan.deps_end + 1]:
         if cmd.command.words:
             for c in created_paths(cmd.command, st.env, cmd.cwd):
@@ -195,7 +238,9 @@ def check_cds(plan: Plan, news: list[NewCopy], up: list[Writer]) -> None:
         if c.cwd is None or c.cwd == start:
             continue
         if not any(is_under(m, c.cwd) for m in made) and not _exists_before(plan, c.cwd):
-            raise Refuse(f"the install runs in {c.cwd}, which only the whole COPY creates")
+            raise Refuse(f"the install runs in {c.cwd}, which no step before the whole COPY is known to create (and "
+                         "the base image's files are not known: create it with a WORKDIR and a RUN first, or let "
+                         "dockerfix read the base image)")
 
 
 def check_rest_cleanup(plan: Plan, down: list[Writer]) -> None:
@@ -207,3 +252,22 @@ def check_rest_cleanup(plan: Plan, down: list[Writer]) -> None:
                 if raw.startswith("/") and not any(d.dest and is_under(raw, d.dest) for d in down):
                     raise Refuse(f"the RUN removes {raw} after the commands that stay below the whole COPY; moving the "
                                  "install would keep those files in an earlier layer")
+
+
+def check_dir_input(plan: Plan, path: str, provider_writer: Writer, rel: str) -> None:
+    """A folder the install reads (`--find-links ./wheels`) is copied first as a whole: no other COPY source may
+    add files to it, or the install would see fewer of them."""
+    for w in plan.writers:
+        if w.index < plan.b:
+            continue  # already there before the new COPY, as before the whole COPY
+        if w.cmap is None:
+            if w.writes(path, plan.ctx):
+                raise Refuse(f"the {w.ins.keyword} at line {w.ins.line} also writes into {path}, which the install reads")
+            continue
+        for s in w.cmap.sources:
+            single = ctxmod.CopyMap(w.cmap.dest, [s])
+            if w is provider_writer and single.locate(path, plan.ctx) == rel:
+                continue
+            if single.writes(path, plan.ctx):
+                raise Refuse(f"{path}, which the install reads, also gets files from {s.rel or '.'} (the "
+                             f"{w.ins.keyword} at line {w.ins.line}); copying {rel} first would not bring them")

@@ -137,12 +137,15 @@ def make_edits(
     if not src[ins.line_start : ins.line_next].endswith("\n"):
         text = text.rstrip("\r\n")
     edits.append(Edit(ins.line_start, ins.line_next, text))
-    unsafe = [u for i in plan.installs for u in i.unsafe]
+    unsafe = [u for i in plan.installs for u in i.unsafe] + plan.assumed
+    details += [f"relies on a documented default ({d})" for d in plan.defaults]
     details += [f"unsafe: {u}" for u in unsafe]
-    crossed = [a.instructions[j] for j in range(b + 1, r) if a.instructions[j].keyword in CROSSABLE]
+    crossed = [a.instructions[j] for j in range(b + 1, r)
+               if a.instructions[j].keyword in CROSSABLE or j in plan.setup_runs]
     if crossed:
         details.append("kept in place: " + ", ".join(f"{c.keyword} (line {c.line})" for c in crossed)
-                       + "; the install still runs after them and the COPYs do not depend on them")
+                       + "; the install still runs after them and the COPYs do not depend on them"
+                       + ("; the RUNs read and change none of the files the COPYs bring" if plan.setup_runs else ""))
     files = ", ".join(dict.fromkeys(posixpath.basename(p) for p in needed))
     message = (f"`{plan.installs[0].label}` runs after `{_short(a.instructions[b])}` (line {a.instructions[b].line}), "
                f"so every source change reinstalls the dependencies; copies {files} first and installs before the "

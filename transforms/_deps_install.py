@@ -10,11 +10,14 @@ import re
 from dockerfix.refactor.context import nodedeps
 from dockerfix.refactor.context import pydeps
 from dockerfix.refactor.dockerfile.resolve import State, is_under, join
+from dockerfix.transforms._deps_inputs import UV_PATH_OPTS, env_paths, option_paths, pip_option_paths
 from dockerfix.transforms._deps_plan import (
     Cmd, Install, Plan, Refuse, UNKNOWN_CWD, cmd_label, earlier_commands, join_or_refuse, project_reader,
     read_path, unsupported,
 )
-from dockerfix.transforms._deps_run import is_deps_install, is_neutral, pip_outputs
+from dockerfix.transforms._deps_run import (
+    TOOL_VALUE_OPTS, is_deps_install, is_neutral, options, pip_outputs, project_dir,
+)
 
 
 def analyse_installs(plan: Plan) -> None:
@@ -31,10 +34,13 @@ def analyse_installs(plan: Plan) -> None:
                              "need the source")
             if any(w is None for w in words):
                 raise Refuse(f"`{cmd_label(plan, c)}` uses a variable or wildcard whose value is unknown")
-            inst = _install(plan, k, c, [w for w in words if w is not None], st)
+            # The same install already ran before the whole COPY (`COPY pyproject.toml uv.lock ./` + `uv sync`):
+            # this one is the half that needs the source, or runs again on purpose.
+            inst = None if _ran_before(plan, c) else _install(plan, k, c, [w for w in words if w is not None], st)
             if inst is None:  # nothing to install first, or already split earlier: this one needs the source
                 allowed = False
                 continue
+            inst.optional += [p for p in env_paths(st, c.cwd) if p not in inst.optional]
             plan.installs.append(inst)
             last_install = k
             continue
@@ -52,6 +58,10 @@ def analyse_installs(plan: Plan) -> None:
             break
         end = k
     plan.deps_end = end
+
+
+def _ran_before(plan: Plan, c: Cmd) -> bool:
+    return any(words == c.words and cwd == c.cwd for words, cwd in earlier_commands(plan))
 
 
 def _locked_project(
@@ -83,7 +93,8 @@ def _locked_project(
 def _already_split(plan: Plan, tool: str, flag: str, project: str) -> bool:
     """An earlier RUN of the stage already has the deps-only half (`poetry install --no-root`, …)."""
     return any(words and words[0] is not None and posixpath.basename(words[0]) == tool and flag in words
-               and cwd == project for words, cwd in earlier_commands(plan))
+               and None not in words and project_dir(words, cwd) == project  # type: ignore[arg-type]
+               for words, cwd in earlier_commands(plan))
 
 
 def _pip_already_split(plan: Plan, files: list[str]) -> bool:
@@ -106,14 +117,8 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
     if node is not None:
         return _node(plan, k, c, node, label, st)
     tool = posixpath.basename(words[0])
-    opts, flags = _options(words[1:], {"-C", "--directory", "-P", "--project", "--with", "--without", "--only", "-E",
-                                       "--extras", "-G", "--group", "-p", "--categories", "--python", "--package",
-                                       "--extra", "--no-group", "--only-group", "--index-url", "--default-index",
-                                       "--index", "--venv", "-L", "--lockfile"})
-    project = cwd
-    for opt in ("-C", "--directory", "-P", "--project", "-p"):
-        if opt in opts:
-            project = join(cwd, opts[opt])
+    opts, flags = options(words[1:], TOOL_VALUE_OPTS)
+    project = project_dir(words, cwd)
     if project is None:
         raise Refuse(UNKNOWN_CWD)
     read = project_reader(plan, project)
@@ -130,6 +135,7 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
                                is_package=pydeps.uv_is_package, optional=[".python-version", "uv.toml"],
                                outputs=[venv]):
             return None
+        inst.optional += option_paths(opts, UV_PATH_OPTS, cwd, label)
         if not inst.first_ops and not ({"--frozen", "--locked"} & flags):
             inst.unsafe.append(f"`{label}` without --frozen/--locked may rewrite uv.lock, and the COPY after it "
                                "would put the context's copy back")
@@ -153,25 +159,6 @@ def _install(plan: Plan, k: int, c: Cmd, words: list[str], st: State) -> Install
     return inst
 
 
-def _options(args: list[str], with_value: set[str]) -> tuple[dict[str, str], set[str]]:
-    opts: dict[str, str] = {}
-    flags: set[str] = set()
-    i = 0
-    while i < len(args):
-        w = args[i]
-        if w.startswith("-"):
-            name, eq, val = w.partition("=")
-            if eq:
-                opts[name] = val
-            elif w in with_value and i + 1 < len(args):
-                opts[w] = args[i + 1]
-                i += 1
-            else:
-                flags.add(w)
-        i += 1
-    return opts, flags
-
-
 def _append_flag(c: Cmd, text: str) -> list[tuple[int, int, str]]:
     if not c.command.words:
         raise Refuse("the install is in exec form and would need to be split")
@@ -190,6 +177,7 @@ def _pip(plan: Plan, k: int, c: Cmd, pip: pydeps.PipCall, label: str, st: State)
     inst = Install(k, label, "pip", outputs=pip_outputs(pip, cwd))
     for v in pip.options.get("--config-file", []):  # uv pip: a uv.toml it reads
         inst.optional.append(join_or_refuse(cwd, v, f"{label}: --config-file {v}"))
+    inst.optional += pip_option_paths(pip, cwd, label)  # find-links folders, CA files, `file:` indexes
     read = lambda path: read_path(plan, path)  # noqa: E731
     req_paths: list[str] = []
     for _, path in pip.requirements:

@@ -30,6 +30,10 @@ class Refuse(Exception):
     pass
 
 
+class NotBusting(Exception):
+    """The COPY taken for the whole COPY brings only files the install reads: it keeps the install cached already."""
+
+
 @dataclass
 class Install:
     """A dependency install command of the RUN and what it needs."""
@@ -83,13 +87,27 @@ class Plan:
     installs: list[Install] = field(default_factory=list)
     deps_end: int = -1  # last top-level command index of the part that runs before the whole COPY
     outputs: list[str] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)  # facts the fix relies on that were not read (unsafe)
+    defaults: list[str] = field(default_factory=list)  # documented defaults of a well-known base it relies on
+    setup_runs: list[int] = field(default_factory=list)  # RUNs between the whole COPY and the install, kept in place
 
 
 @dataclass
 class NewCopy:
     writer: Writer
     dest_dir: str  # absolute image directory
-    rels: list[str]  # context files
+    rels: list[str]  # context files, or one context directory copied into dest_dir
+    is_dir: bool = False
+
+
+def has_bind_mount(ins: Instruction) -> bool:
+    """`RUN --mount=type=bind` (the default type) may read the build context."""
+    for f in ins.flags:
+        if f.name == "mount" and f.value is not None:
+            opts = dict(p.partition("=")[::2] for p in f.value.split(","))
+            if opts.get("type", "bind") == "bind":
+                return True
+    return False
 
 
 def make_writer(a: Analysis, j: int, ctx: ctxmod.Context) -> Writer:
@@ -116,8 +134,8 @@ def provider(plan: Plan, path: str) -> tuple[Writer, str] | None:
     """The COPY that last writes `path` before the install, and the context file it takes it from."""
     for w in reversed(plan.writers):
         if w.cmap is not None:
-            rel = w.cmap.locate(path)
-            if rel is not None and plan.ctx.has(rel):
+            rel = w.cmap.locate(path, plan.ctx)
+            if rel is not None:
                 return w, rel
             continue
         if w.writes(path, plan.ctx):

@@ -14,10 +14,17 @@ from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import copy_args
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, value
-from dockerfix.transforms._deps_plan import Cmd, Plan, Refuse
+from dockerfix.transforms._deps_inputs import env_paths, pip_option_paths
+from dockerfix.transforms._deps_plan import Cmd, Plan, Refuse, cmd_label, has_bind_mount
 
 
 _PKG_MANAGERS = frozenset("apt-get apt apk yum dnf microdnf".split())
+_ACCOUNT_TOOLS = frozenset("useradd adduser groupadd addgroup".split())
+# Options of the account tools that take a value; the home directory options are read.
+_ACCOUNT_VALUE_OPTS = frozenset("-u --uid -g --gid -G --groups -d --home-dir -h --home -s --shell -c --comment -k --skel "
+                                "-K --key -e --expiredate -f --inactive -p --password -b --base-dir -Z --selinux-user "
+                                "--firstuid --lastuid --ingroup".split())
+_CHMOD_FLAGS = frozenset("-R -v -f -c --recursive --verbose --silent --quiet --changes".split())
 
 
 def is_busting(a: Analysis, j: int) -> bool:
@@ -88,7 +95,7 @@ def is_deps_install(words: list[str]) -> bool:
     if node is not None:
         return not node.global_ and not node.packages
     tool = posixpath.basename(words[0])
-    pos = [w for w in words[1:] if not w.startswith("-")]
+    pos = tool_positionals(words)
     sub = pos[0] if pos else ""
     if tool == "poetry":
         return sub == "install" and "--only-root" not in words
@@ -99,6 +106,61 @@ def is_deps_install(words: list[str]) -> bool:
     if tool == "pdm":
         return sub in ("install", "sync")
     return False
+
+
+# Options of poetry, uv, pdm and pipenv that take a value, wherever they stand (`poetry -C svc install`), and the
+# ones among them that name the project's directory (uv's `-p` is --python; pdm's is --project).
+TOOL_VALUE_OPTS = frozenset("-C --directory -P --project --with --without --only -E --extras -G --group -p "
+                            "--categories --python --package --extra --no-group --only-group --index-url "
+                            "--default-index --index --venv -L --lockfile -f --find-links --extra-index-url "
+                            "--config-file --cache-dir --color".split())
+_PROJECT_OPTS = {"poetry": ("-C", "--directory", "-P", "--project"), "uv": ("--directory", "--project"),
+                 "pdm": ("-p", "--project")}
+
+
+def tool_positionals(words: list[str]) -> list[str]:
+    """The subcommand and other positional words of a poetry/uv/pdm/pipenv command line."""
+    out = []
+    i = 1
+    while i < len(words):
+        w = words[i]
+        if w.startswith("-"):
+            if "=" not in w and w in TOOL_VALUE_OPTS:
+                i += 1
+        else:
+            out.append(w)
+        i += 1
+    return out
+
+
+def project_dir(words: list[str], cwd: str | None) -> str | None:
+    """The project a poetry/uv/pdm command works on: its -C/--directory/--project option, else its directory."""
+    opts, _ = options(words[1:], TOOL_VALUE_OPTS)
+    project = cwd
+    for opt in _PROJECT_OPTS.get(posixpath.basename(words[0]), ()):
+        if opt in opts:
+            project = join(cwd, opts[opt])
+    return project
+
+
+def options(args: list[str], with_value: set[str]) -> tuple[dict[str, str], set[str]]:
+    opts: dict[str, str] = {}
+    flags: set[str] = set()
+    i = 0
+    while i < len(args):
+        w = args[i]
+        if w.startswith("-"):
+            name, eq, val = w.partition("=")
+            if eq:
+                opts[name] = val
+            elif w in with_value and i + 1 < len(args):
+                opts[w] = args[i + 1]
+                i += 1
+            else:
+                flags.add(w)
+        i += 1
+    return opts, flags
+
 
 
 def is_neutral(plan: Plan, c: Cmd) -> bool:
@@ -116,6 +178,10 @@ def is_neutral(plan: Plan, c: Cmd) -> bool:
         return True
     if name in _PKG_MANAGERS:
         return all(w is not None and "/" not in w and not re.search(r"\.(deb|rpm|apk)$", w) for w in args)
+    if name in _ACCOUNT_TOOLS:
+        return _account_setup(plan, c, name)
+    if name in ("chmod", "mkdir"):
+        return _path_setup(plan, c, name)
     if name == "rm":
         raws = [w.raw for w in c.command.args]
         paths = [w for w in raws if not w.startswith("-")]
@@ -129,6 +195,10 @@ def is_neutral(plan: Plan, c: Cmd) -> bool:
     pip = pydeps.pip_call(clean)
     if pip is not None:
         if pip.requirements or pip.projects or pip.local_files or pip.vcs_editable:
+            return False
+        # `pip install poetry` with `--find-links ./wheels` or PIP_FIND_LINKS reads files, maybe the COPY's.
+        reads = pip_option_paths(pip, c.cwd, " ".join(clean)) + env_paths(plan.a.state(plan.r), c.cwd)
+        if any(_moved_writes(plan, p) for p in reads):
             return False
         plan.outputs.extend(pip_outputs(pip, c.cwd))
         return True
@@ -156,3 +226,125 @@ def pip_outputs(pip: pydeps.PipCall, cwd: str | None) -> list[str]:
                 raise Refuse(f"the pip option {opt} {v} is relative to an unknown directory")
             out.append(p)
     return out
+
+
+def check_nested(plan: Plan) -> None:
+    """Commands inside a pipeline, subshell, `{ }` group, if, for, while or case are not in the RUN's top-level
+    list, so the RUN moves whole with them only when none of them reads or changes the project's files."""
+    a = plan.a
+    rs = a.run_script(plan.r)
+    if rs is None:
+        return
+    st = a.state(plan.r)
+    for c in rs.script.commands:
+        if c.top:
+            continue
+        cmd = Cmd(c, [value(w, st.env) for w in c.words], None)
+        if not is_neutral(plan, cmd):
+            raise Refuse(f"`{cmd_label(plan, cmd)}` runs inside a pipeline, subshell, group, if, for, while or case, "
+                         "which deps-first does not take apart, and it may use the source (put it in a RUN of its "
+                         "own to make the fix possible)")
+
+
+def _moved_writes(plan: Plan, path: str) -> bool:
+    """A COPY from the whole COPY on (they move below the install) writes `path` or something below it."""
+    return any(w.writes(path, plan.ctx) for w in plan.writers if w.index >= plan.b)
+
+
+def _account_setup(plan: Plan, c: Cmd, name: str) -> bool:
+    """`useradd -u 1000 app`: writes /etc/passwd and /etc/group (a system directory no COPY may write) and
+    maybe a home directory, and reads nothing of the project. A moved COPY that names an account in --chown
+    would see the account at its new place, where it did not before."""
+    words = c.words
+    if any(w is None for w in words):
+        return False
+    home_opt: str | None = None
+    base = "/home"
+    positional: list[str] = []
+    i = 1
+    while i < len(words):
+        w = words[i] or ""
+        if w in _ACCOUNT_VALUE_OPTS and i + 1 < len(words):
+            if w in ("-d", "--home-dir", "-h", "--home"):
+                home_opt = words[i + 1]
+            elif w in ("-b", "--base-dir"):
+                base = words[i + 1] or base
+            i += 2
+            continue
+        if w.startswith("-"):
+            if w.startswith(("--home-dir=", "--home=")):
+                home_opt = w.split("=", 1)[1]
+            i += 1
+            continue
+        positional.append(w)
+        i += 1
+    if not positional:
+        return False
+    for w in plan.writers:
+        chown = w.ins.flag("chown")
+        if w.index >= plan.b and chown is not None and not re.fullmatch(r"\d+(:\d+)?", chown.value or ""):
+            raise Refuse(f"`{' '.join(x or '' for x in words)}` creates an account, and the {w.ins.keyword} at line "
+                         f"{w.ins.line} names one in --chown: at its place after the install it would see the new "
+                         "account (use numeric ids in --chown to make the fix possible)")
+    if name in ("useradd", "adduser"):
+        home = home_opt or posixpath.join(base, positional[0] if name == "adduser" else positional[-1])
+        if not home.startswith("/"):
+            return False
+        plan.outputs.append(home)
+    return True
+
+
+def _path_setup(plan: Plan, c: Cmd, name: str) -> bool:
+    """`chmod +x /usr/local/bin/entrypoint.sh`, `mkdir -p /data`: they touch only the paths they name, which no
+    moved COPY may write."""
+    words = c.words
+    if any(w is None for w in words):
+        return False
+    args = [w for w in words[1:] if w is not None]
+    if name == "chmod":
+        args = [w for w in args if w not in _CHMOD_FLAGS]
+        paths = args[1:]
+    else:
+        paths, skip = [], False
+        for w in args:
+            if skip:
+                skip = False
+            elif w in ("-m", "--mode"):
+                skip = True
+            elif not w.startswith("-"):
+                paths.append(w)
+    if not paths:
+        return False
+    for p in paths:
+        if any(ch in p for ch in "*?[") or p.startswith("~"):
+            return False
+        full = join(c.cwd, p)
+        if full is None or _moved_writes(plan, full):
+            return False
+        if name == "mkdir":
+            plan.outputs.append(full)
+    return True
+
+
+def check_setup_runs(plan: Plan, runs: list[int]) -> None:
+    """RUNs between the whole COPY and the install stay where they are, so they now run before the files of that
+    COPY arrive: each of their commands must be setup that reads and changes none of those files."""
+    a = plan.a
+    b_line = a.instructions[plan.b].line
+    for j in runs:
+        ins = a.instructions[j]
+        where = f"the RUN at line {ins.line} runs between the COPY at line {b_line} and the install"
+        if has_bind_mount(ins):
+            raise Refuse(f"{where} with a bind mount, which may read the build context")
+        rs = a.run_script(j)
+        if rs is None or ins.json_args is not None:
+            raise Refuse(f"{where} and cannot be analysed (exec form, a shell syntax error or a non-POSIX SHELL)")
+        st = a.state(j)
+        for c in rs.script.commands:
+            cmd = Cmd(c, [value(w, st.env) for w in c.words], st.workdir if c.top else None)
+            if not is_neutral(plan, cmd):
+                text = " ".join(rs.script.text[c.start : c.end].split())
+                text = text if len(text) <= 70 else text[:67] + "..."
+                raise Refuse(f"{where}, and `{text}` may read or change the files that COPY brings (move it below "
+                             "the install, or above the COPY, to make the fix possible)")
+        plan.setup_runs.append(j)

@@ -66,6 +66,7 @@ import posixpath
 import re
 
 from dockerfix.refactor.dockerfile import knownbases
+from dockerfix.refactor.context.scripts import run_created
 from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, created_paths, walk
@@ -255,7 +256,7 @@ def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
     for cmd, cwd in walk(rs.script, rs.env, a.state(idx).workdir):
         if cmd is op.cmd:
             break
-        created.extend(c.path for c in created_paths(cmd, rs.env, cwd))
+        created.extend(c.path for c in run_created(a, idx, cmd, rs.env, cwd))
     if not all(any(is_under(p, c) for c in created) for _, p in op.paths):
         return False
     written = _written_before(a, idx)

@@ -35,20 +35,17 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
     from dockerfix.refactor.cli import files
     from dockerfix.refactor.engine import run, select
     from dockerfix.refactor.images.build import BuildError, MissingPieceError, find_builder, find_builders
+    from dockerfix.refactor.images.builder import ensure_bases_if_used
     from dockerfix.refactor.images.verify import render_verify, verify, verify_report
 
     err = _console(stderr=True)
     try:
         args = parse_build_args(build_args)
         snap = files.read(dockerfile)
-        context = context or dockerfile.parent
-        result = run(snap.text, select(None, None), unsafe, path=dockerfile, context=context)
     except DockerfixError as exc:
         err.print(f"{dockerfile}: error: {exc}", markup=False)
         return 2
-    if not result.changed:
-        err.print(f"{dockerfile}: nothing to fix, so nothing to verify", markup=False)
-        return 0
+    context = context or dockerfile.parent
     if builder_name == "all":
         builders = find_builders(network=network)
     else:
@@ -62,6 +59,24 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
             network == "none" else ""
         err.print(f"dockerfix verify: no usable builder ({wanted}): {hint}{network_note}", markup=False)
         return 2
+    try:
+        # The builder is at hand, so the base images it holds are read (never run): a fix that rests on facts about
+        # them is then proven, not assumed. Every builder sees the same images, so the first one's store serves.
+        ensure_bases_if_used(builders[0], dockerfile)
+        bases = _builder_bases(builders[0], snap.text)
+        result = run(snap.text, select(None, None), unsafe, path=dockerfile, context=context, bases=bases)
+    except DockerfixError as exc:
+        err.print(f"{dockerfile}: error: {exc}", markup=False)
+        _close(builders)
+        return 2
+    except MissingPieceError as exc:
+        err.print(f"dockerfix verify: {exc.summary}", markup=False)
+        _close(builders)
+        return 2
+    if not result.changed:
+        err.print(f"{dockerfile}: nothing to fix, so nothing to verify", markup=False)
+        _close(builders)
+        return 0
     outcomes = []
     try:
         with tempfile.TemporaryDirectory(prefix="dockerfix-verify-") as tmp:
@@ -76,8 +91,7 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
         err.print(f"dockerfix verify: cannot build: {exc}", markup=False)
         return 2
     finally:
-        for builder in builders:
-            builder.close()
+        _close(builders)
     transforms = sorted({f.transform for f in result.applied})
     if fmt == "json":
         reports = [verify_report(o) for o in outcomes]
@@ -99,6 +113,24 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
                 verdict = "same image" if outcome.identical else f"{len(outcome.differences)} difference(s)"
                 console.print(f"{_label(outcome.builder)}: {verdict}", markup=False)
     return 0 if all(o.identical for o in outcomes) else 1
+
+
+def _close(builders) -> None:  # type: ignore[no-untyped-def]
+    for builder in builders:
+        builder.close()
+
+
+def _builder_bases(builder, text: str):  # type: ignore[no-untyped-def]
+    """Facts about the base images ``text`` names, read from the store ``builder`` builds from (nothing is run)."""
+    from dockerfix.refactor.cli.bases import references
+    from dockerfix.refactor.images.baselocal import read_bases
+
+    refs = references([text])
+    if builder.name == "buildah":
+        store = ("--root", str(builder.workdir / "root"), "--runroot", str(builder.workdir / "run"),
+                 "--storage-driver", builder.driver)
+        return read_bases(refs, {}, buildah=True, buildah_store=store)
+    return read_bases(refs, {}, docker=True)
 
 
 def _label(builder: str) -> str:

@@ -265,13 +265,21 @@ class CopyMap:
     dest: str
     sources: list[Source]
 
-    def locate(self, path: str) -> str | None:
-        """The context path this COPY writes at image path `path`, or None. Later sources win."""
+    def locate(self, path: str, ctx: Context) -> str | None:
+        """The context path this COPY writes at image path `path`, or None.
+
+        The builder copies the sources in order, so the last source that sends something at `path` wins; a
+        directory source sends only what the context holds below it, so one without `path` leaves an earlier
+        source's file in place (`COPY requirements.txt src ./` takes /app/requirements.txt from the first source
+        unless the context has src/requirements.txt).
+        """
         for s in reversed(self.sources):
             if s.kind == "dir" and is_under(path, s.target):
                 rel = posixpath.relpath(path, s.target)
-                return s.rel if rel == "." else (f"{s.rel}/{rel}" if s.rel else rel)
-            if s.kind != "dir" and (path == s.target or path == s.alt):
+                found = s.rel if rel == "." else (f"{s.rel}/{rel}" if s.rel else rel)
+                if ctx.has(found):
+                    return found
+            elif s.kind != "dir" and (path == s.target or path == s.alt):
                 return s.rel
         return None
 

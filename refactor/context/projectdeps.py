@@ -13,7 +13,7 @@ from typing import Any
 
 from dockerfix.refactor.context.pymeta import Reader, Unsupported, load_toml
 from dockerfix.refactor.context.reqfiles import plain_requirements
-from dockerfix.refactor.context.setupeval import Evaluator
+from dockerfix.refactor.context.setupeval import FAIL, Evaluator
 
 @dataclass
 class ProjectDeps:
@@ -136,7 +136,7 @@ def setup_py_deps(text: str, read: Reader) -> list[str] | None:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Unsupported("setup.py computes install_requires in a way dockerfix cannot read statically")
+        raise Unsupported(FAIL)
     deps = setuptools_lines(value)
     if not ev.opened:
         if deps:

@@ -31,6 +31,11 @@ _HERE = _Here()
 _FILE = _File()
 
 
+FAIL = ("setup.py computes install_requires in a way dockerfix cannot read statically (it follows the lines of one "
+        "requirements file: `open('requirements.txt').read().splitlines()`, `Path(…).read_text()`, `f.readlines()`, "
+        "stripped, with comment and blank lines dropped)")
+
+
 class Evaluator:
     """Evaluates a small, side-effect-free subset of Python over setup.py's syntax tree."""
 
@@ -50,7 +55,7 @@ class Evaluator:
         return self.names.setup_call()
 
     def fail(self, node: Any = None) -> Unsupported:
-        return Unsupported("setup.py computes install_requires in a way dockerfix cannot read statically")
+        return Unsupported(FAIL)
 
     def eval(self, node: Any, scope: dict[str, Any]) -> Any:
         self.depth += 1
@@ -82,6 +87,10 @@ class Evaluator:
             if len(values) != 1:
                 raise self.fail()
             return self.eval(values[0], {})
+        if isinstance(node, cst.Integer):
+            return int(node.value, 0)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, scope)
         if isinstance(node, (cst.List, cst.Tuple)):
             out = []
             for el in node.elements:
@@ -122,6 +131,24 @@ class Evaluator:
         if isinstance(node, cst.Call):
             return self._call(node, scope)
         raise self.fail()
+
+    def _subscript(self, node: Any, scope: dict[str, Any]) -> Any:
+        """`line.split('#')[0]`, `x[0]`, `lines[-1]`: one integer index of a string or list."""
+        cst = self.cst
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            raise self.fail()
+        base = self.eval(node.value, scope)
+        index_node = node.slice[0].slice.value
+        if isinstance(index_node, cst.UnaryOperation) and isinstance(index_node.operator, cst.Minus):
+            index = -self.eval(index_node.expression, scope)
+        else:
+            index = self.eval(index_node, scope)
+        if not isinstance(base, (str, list)) or not isinstance(index, int) or isinstance(index, bool):
+            raise self.fail()
+        try:
+            return base[index]
+        except IndexError:
+            raise Unsupported("setup.py indexes past the end of a value (it would fail when run)") from None
 
     def _truth(self, v: Any) -> bool:
         if isinstance(v, (str, list, bool, int)) or v is None:
@@ -237,6 +264,11 @@ class Evaluator:
             if vals and all(isinstance(v, str) for v in vals):
                 return self._join(_HERE, *vals)
             raise self.fail()
+        if name == "str" and len(args) == 1:
+            v = self.eval(args[0].value, scope)
+            if isinstance(v, str):
+                return v
+            raise self.fail()
         if name in ("list", "tuple", "sorted") and len(args) == 1:
             return list(self._iterate(self.eval(args[0].value, scope)))
         if name == "filter" and len(args) == 2 and isinstance(args[0].value, cst.Name) and args[0].value.value == "None":
@@ -275,8 +307,10 @@ class Evaluator:
                 return getattr(obj, attr)(*args)
             if attr == "splitlines" and not args:
                 return obj.splitlines()
-            if attr == "split" and args in (["\n"], ["\r\n"]):
-                return obj.split(args[0])
+            if attr == "split" and len(args) <= 1 and all(isinstance(a, str) and a for a in args):
+                return obj.split(*args)
+            if attr == "partition" and len(args) == 1 and isinstance(args[0], str) and args[0]:
+                return list(obj.partition(args[0]))
             if attr in ("startswith", "endswith") and len(args) == 1:
                 a = args[0]
                 if isinstance(a, list):

@@ -205,9 +205,20 @@ def buildah_available(store: Sequence[str] = ()) -> bool:
     return any(any(root.glob("*-images/images.json")) for root in roots)
 
 
+def _buildah_env(tmp: str | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    # buildah 1.28 takes $DOCKER_CONFIG/config.json as its auth file and fails every command when that file is
+    # missing (a docker client config with plugins only): the store is local, no auth is needed.
+    if "DOCKER_CONFIG" in env and not (Path(env["DOCKER_CONFIG"]) / "config.json").is_file():
+        del env["DOCKER_CONFIG"]
+    if tmp is not None:
+        env["TMPDIR"] = tmp  # buildah stages the export under TMPDIR
+    return env
+
+
 def _from_buildah(ref: str, store: Sequence[str], cache: Path | None) -> tuple[str, BaseFacts] | None:
     base = ["buildah", *store]
-    proc = _run([*base, "inspect", "--type", "image", ref], _INSPECT_TIMEOUT)
+    proc = _run([*base, "inspect", "--type", "image", ref], _INSPECT_TIMEOUT, env=_buildah_env())
     if proc is None or proc.returncode != 0:
         return None
     try:
@@ -224,7 +235,7 @@ def _from_buildah(ref: str, store: Sequence[str], cache: Path | None) -> tuple[s
         policy, archive = Path(tmp) / "policy.json", Path(tmp) / "image.tar"
         policy.write_text(_POLICY)
         proc = _run([*base, "push", "--quiet", "--signature-policy", str(policy), key.removeprefix("sha256:"),
-                     f"docker-archive:{archive}"], _EXPORT_TIMEOUT, env={**os.environ, "TMPDIR": tmp})
+                     f"docker-archive:{archive}"], _EXPORT_TIMEOUT, env=_buildah_env(tmp))
         if proc is None or proc.returncode != 0:
             return None
         return _read_exported(archive, ref, "buildah store", cache, key)

@@ -86,7 +86,7 @@ def _events(a: Analysis, j: int) -> list[Event]:
     if rs is None:
         return out + [Event("unknown", ALL, line)]
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
-        evs = command_events(cmd, rs.env, cwd, line)
+        evs = command_events(cmd, rs.env, cwd, line) + _script_events(a, j, cmd, rs.env, cwd, line)
         if not certain(rs.script, cmd):
             evs = [Event("unknown", e.path, line) for e in evs]
         out += evs
@@ -103,9 +103,16 @@ def _events_before(a: Analysis, j: int, stop: Command) -> list[Event]:
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
         if cmd.start >= stop.start:
             break
-        evs = command_events(cmd, rs.env, cwd, line)
+        evs = command_events(cmd, rs.env, cwd, line) + _script_events(a, j, cmd, rs.env, cwd, line)
         out += evs if certain(rs.script, cmd) else [Event("unknown", e.path, line) for e in evs]
     return out
+
+
+def _script_events(a: Analysis, j: int, cmd: Command, env, cwd: str | None, line: int) -> list[Event]:  # type: ignore[no-untyped-def]
+    """What a context script run by ``cmd`` does to paths, read by refactor/context/scripts.py."""
+    from dockerfix.refactor.context.scripts import step_events
+
+    return [Event(k, p, line) for k, p in step_events(a, j, cmd, env, cwd)]
 
 
 _MAX_LISTED = 5000

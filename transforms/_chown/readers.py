@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 
+from dockerfix.refactor.context.scripts import script_reads
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import walk
 from dockerfix.refactor.dockerfile.resolve import is_under, join
@@ -99,6 +100,9 @@ def step_reads(a: Analysis, j: int, targets: list[str], before=None) -> str | No
         if before is not None and cmd.start >= before.start:
             break
         why = command_reads(cmd, rs.env, cwd, targets)
+        if why:  # a context script that was read: its own commands decide (refactor/context/scripts.py)
+            read, inner = script_reads(a, j, cmd, rs.env, cwd, targets, command_reads)
+            why = inner if read else why
         if why:
             return why
     return None

@@ -7,6 +7,7 @@ import re
 
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
+from dockerfix.refactor.context.scripts import notes as script_notes, run_created
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, created_paths, walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under
@@ -138,7 +139,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     made: list[tuple[str, str | None, list[Op]]] = []
     dropped: list[str] = []
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
-        for c in created_paths(cmd, rs.env, cwd):
+        for c in run_created(a, j, cmd, rs.env, cwd):  # context scripts, venvs (refactor/context/scripts.py)
             covering = _covering(ops, c.path)
             if not covering or any(is_under(c.path, m[0]) for m in made):
                 continue
@@ -155,7 +156,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     notes = [f"{tag} left as is for {d}: not known to exist as a file or directory when the step ends"
              for d in dropped]
     if not made:
-        return [], notes
+        return [], notes + script_notes(a, j, [p for op in ops for _, p in op.paths])
     written = _written_before(a, j)
     notes += [f"{tag} {'writes into' if _wrote_under(written, path) else 'creates'} {path}: its owner is set in the "
               "same step" for path, _, _ in made]

@@ -1,0 +1,187 @@
+"""Where package tools write, when one command's own words and the step's variables prove it.
+
+`refactor/context/scripts.py` (run_created, step_events) asks here for each RUN command. A path is returned only when the command cannot succeed without it
+existing at its end, so that `&& chown -R U:G PATH` after the command cannot fail and re-owns only what the
+later recursive chown would have re-owned anyway. Everything else is left out ("nothing proven"), and
+`unproven` says why for the findings.
+
+- `X/bin/pip install …`, `X/bin/python -m pip install …` (an explicit interpreter): pip lives in X, so X
+  exists; the packages land in X's site-packages (or nowhere new, which is fine: X still exists).
+- `pip install --prefix P` with `--ignore-installed` and a requirement on the command line: P. Without
+  `--ignore-installed` pip skips requirements already satisfied elsewhere and may never create P; with only
+  `-r FILE` an empty file makes pip exit 0 without writing.
+- `pip install --user` likewise, at `$PYTHONUSERBASE` (or `$HOME/.local`) when the Dockerfile sets the
+  variable: the base image's environment may move it.
+- `uv venv DIR`: DIR. `uv sync` with `UV_PROJECT_ENVIRONMENT` set to an absolute path by the Dockerfile: that
+  path (uv creates the environment even with no dependencies).
+- `npm ci`/`npm install`, `poetry install`, `uv sync` into the project's `.venv`, bare `pip install`: where
+  they write depends on files (package.json, pyproject.toml) and PATH entries a single command does not
+  show, and npm writes no node_modules for a project without dependencies: nothing is proven.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+
+from dockerfix.refactor.dockerfile.resolve import normalize
+from dockerfix.refactor.dockerfile.shell import Command, SWord, value
+
+_PIP_EXE = re.compile(r"^pip(3(\.\d+)?)?$")
+_PY_EXE = re.compile(r"^python(3(\.\d+)?)?$")
+# pip install options that take a value (so the positional requirements are found correctly).
+_PIP_VALUE = {
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "--prefix", "--root",
+    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--src", "--upgrade-strategy", "--platform",
+    "--python-version", "--implementation", "--abi", "--only-binary", "--no-binary", "--progress-bar",
+    "--cache-dir", "--log", "--timeout", "--retries", "--trusted-host", "--root-user-action", "--report",
+    "-C", "--config-settings", "--global-option", "--python", "--exists-action", "--proxy", "--cert",
+    "--client-cert", "--use-feature", "--use-deprecated", "--keyring-provider",
+}
+_SYSTEM_PREFIXES = ("/", "/usr", "/usr/local")
+
+
+class PipCall:
+    """A `pip install` invocation: the interpreter prefix it names and its parsed options."""
+
+    def __init__(self, exe_dir: str | None, args: list[SWord]) -> None:
+        self.exe_dir = exe_dir  # X of X/bin/pip, when the command names it
+        self.opts: dict[str, SWord | None] = {}
+        self.positional: list[SWord] = []
+        i = 0
+        while i < len(args):
+            raw = args[i].raw
+            if raw.startswith("--") and "=" in raw:
+                name, _, val = raw.partition("=")
+                self.opts[name] = SWord(val, args[i].start + len(name) + 1, args[i].end)
+            elif raw in _PIP_VALUE and i + 1 < len(args):
+                self.opts[raw] = args[i + 1]
+                i += 1
+            elif raw.startswith("-") and len(raw) > 1:
+                self.opts[raw] = None
+            else:
+                self.positional.append(args[i])
+            i += 1
+
+    def has(self, *names: str) -> bool:
+        return any(n in self.opts for n in names)
+
+    def get(self, *names: str) -> SWord | None:
+        for n in names:
+            if self.opts.get(n) is not None:
+                return self.opts[n]
+        return None
+
+
+def pip_call(cmd: Command, env: Mapping[str, str | None]) -> PipCall | None:
+    """The `pip install` this command runs, directly or through `python -m pip`; None for anything else."""
+    name = posixpath.basename(cmd.name)
+    exe = value(cmd.words[0], env) if cmd.words else None
+    words = cmd.args
+    if _PY_EXE.match(name):
+        if len(words) < 2 or words[0].raw != "-m" or words[1].raw != "pip":
+            return None
+        words = words[2:]
+    elif not _PIP_EXE.match(name):
+        return None
+    if not words or words[0].raw != "install":
+        return None
+    exe_dir = None
+    if exe is not None and "/" in exe and posixpath.basename(posixpath.dirname(exe)) == "bin":
+        exe_dir = posixpath.dirname(posixpath.dirname(normalize(exe))) if exe.startswith("/") else None
+    return PipCall(exe_dir, words[1:])
+
+
+def created(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[str, str | None]] | None:
+    """(path, word) pairs a tool command proves it writes; None when the command is not one handled here."""
+    name = posixpath.basename(cmd.name)
+    pip = pip_call(cmd, env)
+    if pip is not None:
+        return _pip(pip, env, cwd)
+    if name == "uv" and cmd.args:
+        return _uv(cmd, env, cwd)
+    return None
+
+
+def _pip(pip: PipCall, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[str, str | None]] | None:
+    if pip.has("-t", "--target"):
+        return None  # facts.created_paths reads --target itself
+    if pip.has("--dry-run", "-h", "--help", "--root"):
+        return []
+    installs = bool(pip.positional) or pip.has("-e", "--editable")
+    ignore = pip.has("-I", "--ignore-installed")
+    prefix = pip.get("--prefix")
+    if prefix is not None:
+        v = value(prefix, env)
+        if v is None or not (installs and ignore):
+            return []
+        return [(v, prefix.raw)]
+    if pip.has("--user"):
+        if not (installs and ignore):
+            return []
+        base = env.get("PYTHONUSERBASE") if "PYTHONUSERBASE" in env else None
+        if base:
+            return [(base, None)]
+        return []
+    if pip.exe_dir is not None and pip.exe_dir not in _SYSTEM_PREFIXES:
+        return [(pip.exe_dir, None)]
+    return []
+
+
+def _uv(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[str, str | None]]:
+    sub = cmd.args[0].raw
+    rest = cmd.args[1:]
+    if sub == "venv":
+        takes = {"-p", "--python", "--prompt", "--index-url", "--extra-index-url", "-i", "--cache-dir", "--link-mode", "--index-strategy", "--keyring-provider", "--exclude-newer", "-f",
+                 "--find-links", "--index", "--default-index"}
+        pos = []
+        i = 0
+        while i < len(rest):
+            raw = rest[i].raw
+            if raw in takes:
+                i += 2
+                continue
+            if raw in ("--directory", "--project") or raw.startswith(("--directory=", "--project=")):
+                return []  # the directory changes where a relative path lands
+            if not raw.startswith("-"):
+                pos.append(rest[i])
+            i += 1
+        if len(pos) != 1:
+            return []  # the default .venv lands in the project root uv discovers, not necessarily the cwd
+        v = value(pos[0], env)
+        return [] if v is None else [(v, pos[0].raw)]
+    if sub == "sync":
+        if any(w.raw in ("--dry-run", "--active", "--help", "-h") for w in rest):
+            return []
+        target = env.get("UV_PROJECT_ENVIRONMENT") if "UV_PROJECT_ENVIRONMENT" in env else None
+        if target and target.startswith("/"):
+            return [(target, None)]
+        return []
+    return []
+
+
+def unproven(cmd: Command, env: Mapping[str, str | None]) -> str | None:
+    """Why a tool command's writes are not proven, and what would prove them, for a finding; None when it is not
+    such a tool or its writes are proven."""
+    name = posixpath.basename(cmd.name)
+    first = cmd.args[0].raw if cmd.args else ""
+    yourself = "append `&& chown -R OWNER DIR` to this step yourself, or run it as the owner"
+    if name == "npm" and first in ("ci", "install", "i"):
+        return (f"`npm {first}` writes node_modules in the project directory npm finds from the working directory, "
+                f"and none for a project without dependencies; {yourself}")
+    if name == "poetry" and first == "install":
+        return ("`poetry install` writes into the environment poetry selects (an active venv, an in-project .venv "
+                f"or its cache, each settable by the base image); {yourself}")
+    if name == "uv" and first == "sync":
+        return ("`uv sync` writes the .venv of the project root uv discovers; set `ENV UV_PROJECT_ENVIRONMENT=` to an "
+                "absolute path so the step names it")
+    pip = pip_call(cmd, env)
+    if pip is not None and not created(cmd, env, None):
+        if pip.has("--prefix", "--user"):
+            return ("`pip install --prefix/--user` skips requirements already installed elsewhere (and `-r` of an "
+                    "empty file writes nothing): add --ignore-installed and a requirement on the command line")
+        if pip.exe_dir is None:
+            return ("`pip` is looked up in PATH: call the venv's own pip (`/opt/venv/bin/pip install`), or create the "
+                    "venv in this Dockerfile and put its bin first in PATH with ENV")
+    return None

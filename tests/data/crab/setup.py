@@ -1,0 +1,1 @@
+# stand-in for CRABServer setup.py (the real one is 11939 bytes)
