@@ -25,14 +25,13 @@ ALL = tuple(transforms.names())
 def test_verify_command_on_a_sample(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = tmp_path / "crlf"
     shutil.copytree(SAMPLES / "crlf", ctx)
-    # --unsafe-fixes: verify reads no base image facts, so the chown-layer fix is unsafe (its assumptions named).
-    r = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "--format", "json", "Dockerfile", cwd=ctx)
+    r = dockerfix("verify", "--builder", builder.name, "--format", "json", "Dockerfile", cwd=ctx)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["identical"] is True and report["differences"] == []
     assert report["saved_bytes"] == 150_000
     assert report["transforms"] == ["chown-layer"]
-    text = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "Dockerfile", cwd=ctx)
+    text = dockerfix("verify", "--builder", builder.name, "Dockerfile", cwd=ctx)
     assert text.returncode == 0 and "same image; the rewrite saves 150.0 kB" in text.stdout
     assert (ctx / "Dockerfile").read_bytes() == (SAMPLES / "crlf" / "Dockerfile").read_bytes()  # never written
 
@@ -49,7 +48,7 @@ def test_verify_command_errors(tmp_path: Path) -> None:
 @pytest.mark.build
 def test_verify_command_cannot_build(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "Dockerfile").write_text("FROM localhost/dockerfix-base\nCOPY missing /data/x\nRUN chown -R 1:1 /data\n")
-    r = dockerfix("verify", "--unsafe-fixes", "--builder", builder.name, "Dockerfile", cwd=tmp_path)
+    r = dockerfix("verify", "--builder", builder.name, "Dockerfile", cwd=tmp_path)
     assert r.returncode == 2 and "cannot build" in r.stderr
 
 
