@@ -154,3 +154,14 @@ def test_explain_shows_the_facts_and_the_defaults(tmp_path: Path) -> None:
     r = dockerfix("explain", "chown-layer", cwd=tmp_path)
     assert r.returncode == 0
     assert "Facts a fix rests on" in r.stdout and "/usr/local/man -> share/man" in r.stdout
+
+
+def test_a_tree_copy_over_an_existing_link_is_left_alone(tmp_path: Path) -> None:
+    # Conservative: BuildKit rejects this COPY (a directory over a symlink), and buildah's handling was not
+    # measured, so --chown is not given to a COPY whose destination tree holds a symlink.
+    (tmp_path / "app" / "data").mkdir(parents=True)
+    (tmp_path / "app" / "data" / "x.txt").write_text("x\n")
+    text = ("FROM localhost/dockerfix-base\nRUN mkdir -p /srv/app && ln -s /var/lib /srv/app/data\nCOPY app/ /srv/app/\n"
+            "RUN chown -R 1000:1000 /srv/app\n")
+    out = run(text, NAME, path=tmp_path / "Dockerfile", bases=table()).output
+    assert "COPY app/ /srv/app/" in out and "--chown" not in out

@@ -207,3 +207,58 @@ def test_fixed_builds_to_the_same_image(build_image: ContextBuilds, name: str) -
     _, original = build_image(before, files)
     _, fixed = build_image(after, files)
     assert [d.text for d in compare_images(original, fixed)] == []
+
+
+# GNU tools (coreutils chmod/chown, findutils, shadow's useradd, bash): built on the Debian test base.
+D = "FROM localhost/dockerfix-debian\n"
+DEBIAN_FIXED: dict[str, tuple[str, dict[str, str], str]] = {
+    # F4: GNU `chmod -R` skips symlinks below the path it is given; the appended chmod and the kept find agree.
+    "F4-gnu-chmod-links-below": (
+        D + "RUN mkdir -p /srv/x/sub && ln -s /etc /srv/x/etc && echo a > /srv/x/sub/a && chmod 600 /srv/x/sub/a\n"
+            "COPY f.txt /srv/x/f.txt\nRUN chmod -R 755 /srv/x\n", F,
+        D + "RUN mkdir -p /srv/x/sub && ln -s /etc /srv/x/etc && echo a > /srv/x/sub/a && chmod 600 /srv/x/sub/a && "
+            "chmod -R 755 /srv/x/sub\nCOPY f.txt /srv/x/f.txt\nRUN find /srv/x ! -type l ! -perm 755 -exec chmod 755 {} +\n"),
+    # F12: --chown=user takes the user's primary group from /etc/passwd (here `users`, 100), not its uid.
+    "F12-primary-group-of-useradd-g": (
+        D + "RUN useradd -u 1500 -g users app\nCOPY --chown=app f.txt /data/f.txt\nRUN chown -R 2000 /data\n", F,
+        D + "RUN useradd -u 1500 -g users app\nCOPY --chown=2000:100 f.txt /data/f.txt\n"
+            "RUN find /data \\( ! -user 2000 -o -perm -4000 -o -perm -2000 \\) -exec chown -h 2000 {} +\n"),
+    # F14: pushd moves the directory like cd (bash).
+    "F14-pushd": (
+        D + 'SHELL ["/bin/bash", "-c"]\nWORKDIR /app\nCOPY f.txt /srv/data/f.txt\n'
+            "RUN pushd /srv && chown -R 1000:1000 data && popd\n", F,
+        D + 'SHELL ["/bin/bash", "-c"]\nWORKDIR /app\nCOPY --chown=1000:1000 f.txt /srv/data/f.txt\n'
+            f"RUN pushd /srv && find data {FIND} && popd\n"),
+}
+
+
+def _debian_bases() -> dict:  # type: ignore[type-arg]
+    from dockerfix.refactor.images.builder import debian_rootfs
+
+    from .testbases import DEBIAN, debian_facts
+
+    rootfs = debian_rootfs()
+    if not rootfs.is_file():
+        pytest.skip("the Debian test base rootfs is not built here (tests/builders/debian-base.sh)")
+    return {**table(), DEBIAN: debian_facts(rootfs)}
+
+
+@pytest.mark.parametrize("name", sorted(DEBIAN_FIXED))
+def test_debian_fixed_text(tmp_path: Path, name: str) -> None:
+    before, files, after = DEBIAN_FIXED[name]
+    bases = _debian_bases()
+    path = _context(tmp_path, files)
+    assert run(before, NAME, path=path, bases=bases).output == after
+    assert run(after, NAME, path=path, bases=bases).output == after
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("name", sorted(DEBIAN_FIXED))
+def test_debian_fixed_builds_to_the_same_image(debian_build_image: ContextBuilds, name: str) -> None:
+    before, files, after = DEBIAN_FIXED[name]
+    if "SHELL" in before and debian_build_image.builder.name == "buildah":
+        pytest.skip("buildah 1.28 ignores SHELL in OCI images (docs/builder-semantics.md)")
+    _, original = debian_build_image(before, files)
+    _, fixed = debian_build_image(after, files)
+    assert [d.text for d in compare_images(original, fixed)] == []
+

@@ -16,6 +16,7 @@ from dockerfix.refactor.images.verify import verify
 from .conftest import BUILDERS
 from .testbases import table
 from .helpers import SAMPLES, read, sample_dirs
+from .testbases import table
 
 
 

@@ -8,12 +8,15 @@ Unit tests that write ``FROM b`` use the same facts under the name ``b``.
 from __future__ import annotations
 
 import subprocess
+import tarfile
 from functools import lru_cache
+from pathlib import Path
 
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, SYMLINK, Account, BaseFacts, PathInfo
 from dockerfix.refactor.images import baseimage
 
 BASE = baseimage.BASE_IMAGE
+DEBIAN = "localhost/dockerfix-debian"
 
 
 def _applets() -> list[str]:
@@ -58,3 +61,29 @@ def from_builder(builder, text: str) -> dict[str, BaseFacts]:  # type: ignore[no
     from dockerfix.refactor.cli.verifying import builder_bases
 
     return dict(builder_bases(builder, [text]))
+
+
+def debian_facts(rootfs: Path, image: str = DEBIAN) -> BaseFacts:
+    """Facts for the Debian test base, read from its rootfs tar (every path, /etc/passwd, /etc/group)."""
+    kinds = {tarfile.DIRTYPE: DIR, tarfile.SYMTYPE: SYMLINK}
+    paths: dict[str, PathInfo] = {"/": PathInfo(DIR, uid=0, gid=0)}
+    passwd = group = ""
+    with tarfile.open(rootfs) as tar:
+        for m in tar.getmembers():
+            name = "/" + m.name.lstrip("./").rstrip("/")
+            if name == "/":
+                continue
+            paths[name] = PathInfo(kinds.get(m.type, FILE), target=m.linkname or None, uid=m.uid, gid=m.gid,
+                                   mode=m.mode)
+            if name in ("/etc/passwd", "/etc/group") and m.isfile():
+                text = tar.extractfile(m).read().decode()  # type: ignore[union-attr]
+                passwd, group = (text, group) if name == "/etc/passwd" else (passwd, text)
+    accounts = {}
+    for line in passwd.splitlines():
+        f = line.split(":")
+        accounts[f[0]] = Account(f[0], int(f[2]), int(f[3]), f[5])
+    groups = {line.split(":")[0]: int(line.split(":")[2]) for line in group.splitlines() if line}
+    has_find = "/usr/bin/find" in paths
+    return BaseFacts(image=image, source=f"archive {rootfs}", read=True, env={"PATH": baseimage.PATH_ENV},
+                     volumes=frozenset(), user="", workdir="", accounts=accounts, groups=groups, paths=paths,
+                     complete_paths=True, tools={"find": has_find})

@@ -69,7 +69,7 @@ from dockerfix.refactor.dockerfile import knownbases
 from dockerfix.refactor.context.scripts import run_created
 from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
-from dockerfix.refactor.dockerfile.facts import certain, copy_args, created_paths, walk
+from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value

@@ -189,6 +189,11 @@ def _listing(ctx, top: str, dest: str, line: int) -> list[Event] | None:  # type
     return out
 
 
+def copies_one_file(a: Analysis, ins, ca) -> bool:  # type: ignore[no-untyped-def]
+    """The COPY writes one plain file from the context, nothing below its destination."""
+    return len(ca.sources) == 1 and ins.flag("from") is None and a.context is not None and _plain_file(a, ca.sources[0])
+
+
 def _plain_file(a: Analysis, src: str) -> bool:
     if src.startswith("<<") or any(ch in src for ch in "*?[$\\"):
         return False
@@ -395,8 +400,7 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     if facts is None:
         kind = None
     else:
-        info = facts.path(path)
-        kind = info.kind if info is not None else knownbases.listed_kind(facts, path)
+        kind = _base_kind(facts, path)
         if path == "/":
             kind = DIR
         if kind is None:
@@ -423,6 +427,18 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     return result
 
 
+def _base_kind(facts, path: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The base image's kind of ``path``; below an absent path or a file, absent too."""
+    info = facts.path(path)
+    if info is not None:
+        return info.kind
+    kind = knownbases.listed_kind(facts, path)
+    if kind is not None or path == "/":
+        return kind
+    parent = posixpath.dirname(path)
+    return MISSING if _base_kind(facts, parent) in (MISSING, FILE) else None
+
+
 def _hits(ev: Event, path: str) -> bool:
     if ev.path == ALL:
         return True
@@ -433,36 +449,3 @@ def _hits(ev: Event, path: str) -> bool:
 def _words(kind: str) -> str:
     return {DIR: "a directory", FILE: "a file", SYMLINK: "a symlink", MISSING: "absent",
             LAZY: "a WORKDIR no RUN has used yet (buildah creates it only then)"}.get(kind, kind)
-
-
-def real_dir(a: Analysis, at: int, path: str) -> Kind:
-    """Proof that ``path`` and every directory above it are real directories (no symlinks) before ``at``."""
-    defaults: list[str] = []
-    parts = [p for p in normalize(path).split("/") if p]
-    cur = "/"
-    for part in [""] + parts:
-        cur = join(cur, part) if part else "/"  # type: ignore[assignment]
-        k = kind_at(a, at, cur)
-        if k.kind != DIR:
-            return Kind(k.kind, (), k.why or f"{cur} is {_words(k.kind) if k.kind else 'unknown'}", k.base_unknown)
-        defaults += k.defaults
-    return Kind(DIR, tuple(dict.fromkeys(defaults)))
-
-
-def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:
-    """Proof that no path from ``top`` down to ``dest`` (both included) is a symlink before ``at``: a COPY into
-    ``dest`` then writes under ``top`` and nowhere else. Once a path is absent, the ones below it are too."""
-    defaults: list[str] = []
-    rel = posixpath.relpath(dest, top) if dest != top else "."
-    cur = top
-    for part in [""] + ([] if rel == "." else rel.split("/")):
-        cur = join(cur, part) if part else top  # type: ignore[assignment]
-        k = kind_at(a, at, cur)
-        if k.kind is None or k.kind == SYMLINK:
-            return Kind(None, (), k.why or f"{cur} is a symlink", k.base_unknown)
-        defaults += k.defaults
-        if k.kind == MISSING:
-            break
-        if k.kind == FILE and cur != dest:
-            return Kind(None, (), f"{cur} is a file")
-    return Kind(DIR, tuple(dict.fromkeys(defaults)))

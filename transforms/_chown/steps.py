@@ -8,10 +8,10 @@ import re
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
 from dockerfix.refactor.context.scripts import notes as script_notes, run_created
-from dockerfix.refactor.dockerfile.facts import certain, copy_args, created_paths, walk
+from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under
-from dockerfix.transforms._chown import owners, paths
+from dockerfix.transforms._chown import owners, paths, proofs
 from dockerfix.transforms._chown.edits import find_tail, quote
 from dockerfix.transforms._chown.model import (Basis, Op, Refuse, _covering, _final_owner, _spell, _wrote_under,
                                                _written_before)
@@ -44,7 +44,7 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
     assumed: list[str] = []
     for top in {p for op in covering for _, p in op.paths if is_under(ca.dest, p)}:
         # --chown gives directories it creates the new owner: every directory above the target must exist.
-        parent = paths.real_dir(a, j, posixpath.dirname(top))
+        parent = proofs.real_dir(a, j, posixpath.dirname(top))
         if parent.kind is None and parent.base_unknown:
             assumed.append(f"{posixpath.dirname(top)} is a directory (no symlink on the way) in the base image "
                            f"{a.base(j).image!r}")  # type: ignore[union-attr]
@@ -52,13 +52,21 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
             return [], [f"{tag} left as is: {posixpath.dirname(top)} is not known to exist as a directory here "
                         f"({parent.why}), and --chown would give a directory it creates the new owner"]
         # The builder follows symlinks in the destination, `chown -R` does not: no link from the target down.
-        links = paths.no_links(a, j, top, ca.dest)
+        links = proofs.no_links(a, j, top, ca.dest)
         if links.kind is None and links.base_unknown:
             assumed.append(f"no path from {top} to {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
         elif links.kind is None:
             return [], [f"{tag} left as is: a path from {top} to {ca.dest} may be a symlink ({links.why}), which "
                         "--chown would write through"]
         used += list(parent.defaults) + list(links.defaults)
+        if ca.dest_is_dir or not paths.copies_one_file(a, ins, ca):
+            tree = proofs.tree_clean(a, j, ca.dest)
+            if tree.kind is None and tree.base_unknown:
+                assumed.append(f"nothing below {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
+            elif tree.kind is None:
+                return [], [f"{tag} left as is: a path below {ca.dest} may be a symlink ({tree.why}), which --chown "
+                            "would write through"]
+            used += list(tree.defaults)
     existing = ins.flag("chown")
     start_user, start_group = "0", "0"
     if existing is not None:
