@@ -21,6 +21,7 @@ import argparse
 import collections
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -72,12 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-build", action="store_true", help="only fix (errors and idempotence), build nothing")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
+    # `kill PID` ends a long slice cleanly: the builders' stores and images are removed by the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     keep = args.keep or Path(tempfile.mkdtemp(prefix="dockerfix-fuzz-"))
     builders = [] if args.no_build else _builders(args.builder)
     counts: dict[str, collections.Counter[str]] = {b.name: collections.Counter() for b in builders}
     common: collections.Counter[str] = collections.Counter()
     found: list[dict[str, Any]] = []
-    shapes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    shapes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)  # in findings
+    tried: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)  # in built cases
     seconds: dict[str, float] = collections.Counter()
     started = time.monotonic()
     try:
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                     outcome = run.build_and_compare(fixed, context, builder)
                     seconds[builder.name] += time.monotonic() - t0
                     counts[builder.name][outcome.cls] += 1
+                    if outcome.cls not in ("unchanged", "original-fails"):
+                        tried[builder.name].update(case["shapes"])
                     if outcome.cls in run.BAD:
                         folder = run.save(case, fixed, outcome, builder.name, keep)
                         found.append({"id": case["id"], "builder": builder.name, "class": outcome.cls,
@@ -113,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"seed": args.seed, "start": args.start, "cases": args.cases, "common": dict(common),
               "builders": {name: dict(c) for name, c in counts.items()}, "seconds": round(elapsed, 1),
               "build_seconds": {k: round(v, 1) for k, v in seconds.items()}, "findings": found,
-              "shapes_of_findings": {k: dict(v.most_common()) for k, v in shapes.items()}, "keep": str(keep)}
+              "shapes_of_findings": {k: dict(v.most_common()) for k, v in shapes.items()},
+              "shapes_built": {k: dict(v.most_common()) for k, v in tried.items()}, "keep": str(keep)}
     print(f"\nseed {args.seed}, cases {args.start}..{args.start + args.cases - 1}: "
           + ", ".join(f"{k} {v}" for k, v in common.items()))
     for name, c in counts.items():
@@ -122,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: " + ", ".join(f"{k} {c.get(k, 0)}" for k in run.CLASSES)
               + f"  ({per:.1f} s per changed case)")
         if shapes[name]:
-            print("    shapes of the findings: " + ", ".join(f"{k} {v}" for k, v in shapes[name].most_common(12)))
+            # The shapes most often wrong when present (at least 3 findings): wrong/built cases with that shape.
+            rate = sorted((v / tried[name][k], k) for k, v in shapes[name].items() if v >= 3)
+            print("    shapes of the findings (wrong/built): "
+                  + ", ".join(f"{k} {shapes[name][k]}/{tried[name][k]}" for _, k in reversed(rate[-15:])))
     print(f"  findings in {keep}" if found else "  no findings")
     print(f"  {elapsed:.0f} s in all")
     if args.json:

@@ -236,7 +236,9 @@ def _chown_case(c: _Case) -> None:
         user_where = "before"
     c.shape(f"user-{user_where}")
     make, group = _user_forms(c, name, uid) if user_where not in ("base", "none") else ("", "")
-    user: str | None = None if user_where in ("base", "none") else name
+    # A user made after the chown cannot be named by it: the chown then uses numeric ids.
+    user: str | None = None if user_where in ("base", "none", "after") else name
+    parent = t.rsplit("/", 1)[0] or "/"
 
     def user_run() -> str:
         return f"RUN {make}"
@@ -250,7 +252,7 @@ def _chown_case(c: _Case) -> None:
             c.shape("var-in-parent")
         c.add("RUN mkdir -p /out && echo built > /out/app.bin && chmod 4755 /out/app.bin && chown 33:33 /out/app.bin")
         if child and c.p(0.35):
-            c.add(f"RUN mkdir -p /opt/real && echo r > /opt/real/r.txt && ln -s /opt/real {t}")
+            c.add(f"RUN mkdir -p /opt/real {parent} && echo r > /opt/real/r.txt && ln -s /opt/real {t}")
             c.shape("target-symlink-parent")
         if child and c.p(0.25):
             c.add(f"WORKDIR {t}")
@@ -267,25 +269,29 @@ def _chown_case(c: _Case) -> None:
         c.add(c.pick(f"ARG APP_DIR={t}", f"ENV APP_DIR={t}"))
         c.shape("var")
     if c.p(0.3):
-        w = c.pick(t, t.rsplit("/", 1)[0] or "/", f"{t}/data")
+        w = c.pick(t, parent, f"{t}/data")
         c.add(f"WORKDIR {w}")
         c.shape("workdir-target" if w == t else "workdir-other")
     if user_where == "before":
         c.add(user_run())
     if c.p(0.1):
-        c.add(f"RUN mkdir -p /opt/real && ln -s /opt/real /tmp/l && mv /tmp/l {t}")
+        c.add(f"RUN mkdir -p /opt/real {parent} && ln -s /opt/real /tmp/l && mv /tmp/l {t}")
         c.shape("target-symlink-mv")
     between = [user_run()] if user_where == "between" else []
     for _ in range(c.rng.choice((0, 1, 1, 1, 2))):
-        between += _between(c, t)
+        step = _between(c, t)
+        if step[0] not in between:
+            between += step
     lines = _copies(c, t, var, from_stage=staged and not child)
     if any(f"{t}/f.txt" in line for line in between) and not any(
             line.endswith("/f.txt") and not line.endswith("/data/f.txt") for line in lines):
         lines.insert(0, f"COPY f.txt {t}/f.txt")  # the RUNs between work on it
     c.rng.shuffle(between)
+    # Steps that remove or rename f.txt go last, so the others still find it.
+    between.sort(key=lambda line: f"rm -f {t}/f.txt" in line or f"mv {t}/f.txt" in line)
     for line in lines:
         c.add(line)
-    if between and c.p(0.5):  # some RUNs before the last COPY too
+    if between and len(lines) > 1 and c.p(0.5):  # some RUNs before the last COPY too
         c.lines.insert(len(c.lines) - 1, between.pop(0))
     for line in between:
         c.add(line)
