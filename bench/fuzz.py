@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +52,39 @@ def _no_network(builder: Builder) -> Builder:
     return builder
 
 
+@contextlib.contextmanager
+def _no_docker_config() -> Iterator[None]:
+    """buildah reads DOCKER_CONFIG as the folder of an auth file and fails ("checking authfile") when it has no
+    config.json, as in the environment tests/builders/dockerd.sh prints; the docker client needs it, buildah not."""
+    saved = os.environ.pop("DOCKER_CONFIG", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["DOCKER_CONFIG"] = saved
+
+
+def _buildah_env(builder: Builder) -> Builder:
+    if builder.name == "buildah" and hasattr(builder, "run"):
+        inner = builder.run
+
+        def runner(*args: str, **kwargs: Any) -> Any:
+            with _no_docker_config():
+                return inner(*args, **kwargs)
+
+        builder.run = runner  # type: ignore[method-assign]
+    return builder
+
+
 def _builders(which: str) -> list[Builder]:
     names = ["buildah", "docker"] if which == "all" else [which]
     out = []
     for name in names:
-        found = find_builder(name)
+        with _no_docker_config() if name == "buildah" else contextlib.nullcontext():
+            found = find_builder(name)
         if found is None:
             sys.exit(f"fuzz: builder {name} is not available here")
-        found = _no_network(found)
+        found = _buildah_env(_no_network(found))
         found.check()
         out.append(found)
     return out
