@@ -165,9 +165,13 @@ def _between(c: _Case, t: str) -> list[str]:
     if kind == "cp-a-in":
         return [f"RUN cp -a {t}/f.txt {t}/copy.txt"]
     if kind == "tar-out":
-        return [f"RUN tar -cf /seed.tar -C {t} ."]
+        # An archive stores mtimes, which differ from build to build: keep only its listing (mode, owner, size,
+        # name), which is what a fix could change.
+        return [f"RUN tar -cf /seed.tar -C {t} . && tar -tvf /seed.tar | awk '{{print $1, $2, $3, $NF}}' | sort"
+                f" > /seed.list && rm /seed.tar"]
     if kind == "tar-in":
-        return [f"RUN mkdir -p /tmp/t/x && echo in > /tmp/t/x/y && tar -cf /tmp/t.tar -C /tmp/t . && tar -xf /tmp/t.tar -C {t}"]
+        return [f"RUN mkdir -p /tmp/t/x && echo in > /tmp/t/x/y && tar -cf /tmp/t.tar -C /tmp/t . && tar -xf /tmp/t.tar -C {t}"
+                " && rm -rf /tmp/t /tmp/t.tar"]
     if kind == "ln-s-out":
         return [f"RUN mkdir -p /var/lib/shared && echo s > /var/lib/shared/s.txt && chmod 640 /var/lib/shared/s.txt"
                 f" && ln -s /var/lib/shared {t}/shared"]

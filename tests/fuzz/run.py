@@ -3,7 +3,8 @@ and when the text changed, build the original and the fixed Dockerfile with a bu
 
 Classes (per builder): ``unchanged`` (no fix applied, nothing built), ``identical``, ``different``,
 ``fixed-fails`` (the original builds, the fixed one does not), ``original-fails`` (the original does not build:
-the case says nothing about the fix). Independent of the builder: ``error`` (dockerfix raised) and
+the case says nothing about the fix), ``nondeterministic`` (the images differ, but so do two builds of the
+original: a flaw of the generator, not of the fix). Independent of the builder: ``error`` (dockerfix raised) and
 ``not-idempotent`` (fix(fix(x)) != fix(x)).
 
 dockerfix is imported from whatever is installed, so this runs against any checkout.
@@ -24,8 +25,8 @@ from dockerfix.refactor import engine
 from dockerfix.refactor.images.build import Builder, BuildError
 from dockerfix.refactor.images.image import compare_images, load_image
 
-CLASSES = ("unchanged", "identical", "different", "fixed-fails", "original-fails")
-BAD = ("different", "fixed-fails")
+CLASSES = ("unchanged", "identical", "different", "fixed-fails", "original-fails", "nondeterministic")
+BAD = ("different", "fixed-fails", "nondeterministic")
 
 
 def write_context(case: dict[str, Any], directory: Path) -> Path:
@@ -126,6 +127,9 @@ def build_and_compare(fixed: Fixed, context: Path, builder: Builder) -> Outcome:
     differences = compare_images(original[0], rewritten[0])
     seconds = original[1] + rewritten[1]
     if differences:
+        again, _ = _build(builder, context, "Dockerfile")
+        if again is None or compare_images(original[0], again[0]):
+            return Outcome("nondeterministic", "\n".join(str(d) for d in differences), seconds)
         return Outcome("different", "\n".join(str(d) for d in differences), seconds)
     return Outcome("identical", "", seconds)
 
@@ -146,5 +150,5 @@ def save(case: dict[str, Any], fixed: Fixed, outcome: Outcome | None, builder: s
     if fixed.error:
         (out / "error.txt").write_text(fixed.error)
     if outcome is not None and outcome.details:
-        (out / ("images.txt" if cls == "different" else "build.log")).write_text(outcome.details + "\n")
+        (out / ("build.log" if cls == "fixed-fails" else "images.txt")).write_text(outcome.details + "\n")
     return out
