@@ -150,7 +150,7 @@ def _between(c: _Case, t: str) -> list[str]:
     """One RUN between the COPYs and the final chown, writing, moving, copying or archiving under the target."""
     kind = c.pick("mkdir", "mkdir", "mv-in", "mv-out", "rm", "cp-a-out", "cp-a-in", "tar-out", "tar-in",
                   "ln-s-out", "ln-s-in", "ln-hard", "setuid", "chmod-sym", "touch-d", "or-fallback",
-                  "mkdir-rm", "mkdir-mv", "cd-ln", "symlink-from-outside")
+                  "mkdir-rm", "mkdir-mv", "cd-ln", "symlink-from-outside", "cp-symlink")
     c.shape(f"run-{kind}")
     if kind == "mkdir":
         return [f"RUN mkdir -p {t}/cache && echo x > {t}/cache/x"]
@@ -193,6 +193,9 @@ def _between(c: _Case, t: str) -> list[str]:
         return [f"RUN mkdir -p {t}/incoming && touch {t}/incoming/x && mv {t}/incoming {t}/ready"]
     if kind == "cd-ln":
         return [f"RUN mkdir -p /opt/real && echo r > /opt/real/r.txt && cd {t} && ln -s /opt/real real"]
+    if kind == "cp-symlink":
+        return [f"RUN mkdir -p /opt/real && echo r > /opt/real/r.txt && chmod 640 /opt/real/r.txt"
+                f" && ln -s /opt/real /tmp/l && cp -a /tmp/l {t}/linked && rm /tmp/l"]
     return [f"RUN mkdir -p /opt/outside && echo o > /opt/outside/o.txt && chmod 600 /opt/outside/o.txt"
             f" && ln -s /opt/outside {t}/out"]
 
@@ -278,9 +281,10 @@ def _chown_case(c: _Case) -> None:
         c.shape("workdir-target" if w == t else "workdir-other")
     if user_where == "before":
         c.add(user_run())
-    if c.p(0.1):
-        c.add(f"RUN mkdir -p /opt/real {parent} && ln -s /opt/real /tmp/l && mv /tmp/l {t}")
-        c.shape("target-symlink-mv")
+    if c.p(0.12):
+        how = c.pick("mv", "cp -a")
+        c.add(f"RUN mkdir -p /opt/real {parent} && ln -s /opt/real /tmp/l && {how} /tmp/l {t}")
+        c.shape(f"target-symlink-{how.split()[0]}")
     between = [user_run()] if user_where == "between" else []
     for _ in range(c.rng.choice((0, 1, 1, 1, 2))):
         step = _between(c, t)
