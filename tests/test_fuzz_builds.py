@@ -17,10 +17,10 @@ from .fuzz import gen, run
 
 SEED = 11
 CHANGED = 40  # changed cases whose original builds, per builder
-MAX_CASES = 120  # generated cases at most (unchanged ones cost no build)
+MAX_CASES = 400  # generated cases at most (an unchanged case costs no build, only ~20 ms of analysis)
 
 
-def test_generator_is_deterministic_and_mostly_fixable(tmp_path: Path) -> None:
+def test_generator_is_deterministic_and_fixable(tmp_path: Path) -> None:
     assert gen.cases(SEED, 30) == gen.cases(SEED, 30)
     assert gen.case(SEED, 3) != gen.case(SEED + 1, 3)
     changed = 0
@@ -30,8 +30,9 @@ def test_generator_is_deterministic_and_mostly_fixable(tmp_path: Path) -> None:
         assert fixed.error is None, f"{case['id']}: dockerfix raised\n{fixed.error}"
         assert fixed.idempotent, f"{case['id']}: fix(fix(x)) != fix(x)\n{case['dockerfile']}"
         changed += fixed.changed
-    # The generator is biased towards what dockerfix fixes; if this drops, the build test below tests little.
-    assert changed >= 40
+    # The generator is biased towards what dockerfix fixes (a dockerfix that refuses the risky shapes still fixes
+    # a quarter of them); if this drops, the build test below needs many more cases to reach its count.
+    assert changed >= 10
 
 
 @pytest.mark.build
