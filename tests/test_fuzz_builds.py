@@ -60,5 +60,5 @@ def test_fuzzed_fixes_keep_the_image(builder: Builder, tmp_path: Path) -> None:
     assert built >= CHANGED, f"only {built} changed cases built in {MAX_CASES} generated ({summary})"
     # A generator whose cases do not build finds nothing: keep the originals buildable.
     assert counts["original-fails"] <= built // 4, summary
-    assert not bad, f"{len(bad)} wrong fixes ({summary}); replay one with bench/fuzz.py --seed {SEED}:\n\n" + \
-        "\n\n".join(bad)
+    replay = f"python3 bench/fuzz.py --seed {SEED} --start N --cases 1 --builder {builder.name} --keep DIR"
+    assert not bad, f"{len(bad)} wrong fixes ({summary}); replay case s{SEED}-iN with {replay}:\n\n" + "\n\n".join(bad)

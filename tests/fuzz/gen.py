@@ -170,7 +170,8 @@ def _between(c: _Case, t: str) -> list[str]:
         return [f"RUN tar -cf /seed.tar -C {t} . && tar -tvf /seed.tar | awk '{{print $1, $2, $3, $NF}}' | sort"
                 f" > /seed.list && rm /seed.tar"]
     if kind == "tar-in":
-        return [f"RUN mkdir -p /tmp/t/x && echo in > /tmp/t/x/y && tar -cf /tmp/t.tar -C /tmp/t . && tar -xf /tmp/t.tar -C {t}"
+        return [f"RUN mkdir -p /tmp/t/x && echo in > /tmp/t/x/y && tar -cf /tmp/t.tar -C /tmp/t ."
+                f" && tar -xf /tmp/t.tar -C {t}"
                 " && rm -rf /tmp/t /tmp/t.tar"]
     if kind == "ln-s-out":
         return [f"RUN mkdir -p /var/lib/shared && echo s > /var/lib/shared/s.txt && chmod 640 /var/lib/shared/s.txt"
@@ -224,7 +225,8 @@ def _copies(c: _Case, t: str, var: str | None, from_stage: bool) -> list[str]:
         elif kind == "conf":
             out.append(f"COPY {flag}conf.ini {dst}/")
         elif kind == "dot":
-            c.files[".dockerignore"] = _file(c.pick("*.md\n", "app/secret.txt\n", "tool\n!tool\n", "app\n!app/main.sh\n"))
+            ignore = c.pick("*.md\n", "app/secret.txt\n", "tool\n!tool\n", "app\n!app/main.sh\n")
+            c.files[".dockerignore"] = _file(ignore)
             out.append(f"COPY {flag}. {dst}/")
         else:
             out.append(f"COPY {flag}--from=build /out/ {dst}/built/")
