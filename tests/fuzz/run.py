@@ -70,12 +70,18 @@ class Fixed:
 
 
 def fix(case: dict[str, Any], context: Path) -> Fixed:
-    """dockerfix fix (safe fixes only) on the case, and the same again on its output (idempotence)."""
+    """dockerfix fix (safe fixes only) on the case, and the same again on its output (idempotence).
+
+    The test base image's facts are known, as `dockerfix verify` and `--local-bases` read them from the builder's
+    store: the fixes that rest on proven base-image facts are exercised too, not only the ones that need none."""
+    from tests.testbases import table
+
     text = case["dockerfile"]
     selected = engine.select(None, None)
+    bases = table()
     try:
-        result = engine.run(text, selected, path=context / "Dockerfile", context=context)
-        again = engine.run(result.output, selected, path=context / "Dockerfile", context=context)
+        result = engine.run(text, selected, path=context / "Dockerfile", context=context, bases=bases)
+        again = engine.run(result.output, selected, path=context / "Dockerfile", context=context, bases=bases)
     except Exception:  # noqa: BLE001 - any exception on generated, valid input is a finding
         return Fixed(text, error=traceback.format_exc(limit=6))
     applied = [f"{f.transform}: {f.message}" for f in result.applied]

@@ -67,6 +67,12 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                 return [], [f"{tag} left as is: a path below {ca.dest} may be a symlink ({tree.why}), which --chown "
                             "would write through"]
             used += list(tree.defaults)
+    linked = _hard_linked_sources(a, ins, ca)
+    if linked:
+        # The builder keeps hard links a COPY brings; the original's `chown -R` layer stores each linked path as a
+        # file of its own, so with --chown the paths would stay one inode where the original has two files.
+        return [], [f"{tag} left as is: the build context holds hard-linked files ({linked}); the original's "
+                    "`chown -R` layer stores them as separate files, --chown would keep them linked"]
     existing = ins.flag("chown")
     start_user, start_group = "0", "0"
     if existing is not None:
@@ -106,6 +112,23 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                                                             f"{ca.dest})"]
     at = ins.raw(ins.args_offset)
     return [Edit(at, at, flag + " ")], [f"{tag} gets {flag} (its files land under {ca.dest})"]
+
+
+def _hard_linked_sources(a: Analysis, ins, ca) -> str | None:  # type: ignore[no-untyped-def]
+    """A regular file with more than one link among what a COPY from the build context sends (the first found)."""
+    if ins.flag("from") is not None or a.context is None or not a.context.is_dir():
+        return None
+    ctx = paths._context(a)
+    if ctx is None:
+        return None
+    for src in ca.sources:
+        for rel in ctx.files(src) or ():
+            try:
+                if (a.context / rel).lstat().st_nlink > 1:
+                    return rel
+            except OSError:
+                continue
+    return None
 
 
 def _may_write_under(a: Analysis, ins, ca, target: str) -> bool:  # type: ignore[no-untyped-def]

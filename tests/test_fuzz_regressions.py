@@ -1,0 +1,51 @@
+"""Differences the building fuzzer (tests/fuzz/, bench/fuzz.py) found, each kept as a test that builds both."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from dockerfix.refactor.engine import run, select
+from dockerfix.refactor.images.image import compare_images
+
+from .testbases import BASE, table
+
+# Fuzz case s1-i56 (seed 1): the context holds a hard-linked pair. COPY keeps the link; the original's `chown -R`
+# layer stores both paths as files of their own, so a fix that moved the owner into the COPY kept one inode where
+# the original image has two files (the harness reports "hardlink None != …").
+HARD_LINKED = f"""FROM {BASE}
+COPY app/ /srv/app/
+RUN chown -R 1000:1000 /srv/app
+"""
+
+
+def _hard_linked_context(context) -> None:  # type: ignore[no-untyped-def]
+    (context / "app").mkdir()
+    (context / "app" / "main.sh").write_text("#!/bin/sh\necho hi\n")
+    os.link(context / "app" / "main.sh", context / "app" / "main-hard.sh")
+    (context / "app" / "other.txt").write_text("x\n" * 100)
+
+
+def test_hard_linked_context_files_keep_the_copy_as_it_is(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _hard_linked_context(tmp_path)
+    (tmp_path / "Dockerfile").write_text(HARD_LINKED)
+    result = run(HARD_LINKED, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
+    assert "--chown" not in result.output
+    assert any("hard-linked" in d for f in result.findings for d in f.details)
+
+
+@pytest.mark.build
+def test_hard_linked_context_files_build_the_same_image(build_image) -> None:  # type: ignore[no-untyped-def]
+    ctx = build_image.context
+    _hard_linked_context(ctx)
+    fixed = run(HARD_LINKED, select(None, None), path=ctx / "Dockerfile", context=ctx, bases=table()).output
+    _, original = build_image(HARD_LINKED)
+    _, after = build_image(fixed, name="Dockerfile.fixed")
+    assert [d.text for d in compare_images(original, after)] == []
+    # The harness sees the difference a --chown on that COPY would make.
+    wrong = HARD_LINKED.replace("COPY app/", "COPY --chown=1000:1000 app/").replace(
+        "RUN chown -R 1000:1000 /srv/app",
+        r"RUN find /srv/app \( ! -user 1000 -o ! -group 1000 \) -exec chown -h 1000:1000 {} +")
+    _, bad = build_image(wrong, name="Dockerfile.wrong")
+    assert any("hardlink" in d.text for d in compare_images(original, bad)), "the harness must see the hard link"
