@@ -49,3 +49,33 @@ def test_hard_linked_context_files_build_the_same_image(build_image) -> None:  #
         r"RUN find /srv/app \( ! -user 1000 -o ! -group 1000 \) -exec chown -h 1000:1000 {} +")
     _, bad = build_image(wrong, name="Dockerfile.wrong")
     assert any("hardlink" in d.text for d in compare_images(original, bad)), "the harness must see the hard link"
+
+
+# Fuzz case s1-i75 (seed 1): the target is a symlink made in the parent stage. `chown -R /opt/app` changes only the
+# link; a `&& chown -R … /opt/app/cache` appended to the RUN that made the directory resolved the link and re-owned
+# /opt/real/cache, which the original never touched.
+LINKED_TARGET = f"""FROM {BASE} AS build
+RUN mkdir -p /opt/real && echo r > /opt/real/r.txt && ln -s /opt/real /opt/app
+FROM build
+RUN mkdir -p /opt/app/cache && echo x > /opt/app/cache/x
+RUN chown -R 1000:1000 /opt/app
+"""
+
+
+def test_no_chown_appended_through_a_symlinked_target(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "Dockerfile").write_text(LINKED_TARGET)
+    result = run(LINKED_TARGET, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
+    assert "&& chown" not in result.output
+    assert any("symlink" in d for f in result.findings for d in f.details)
+
+
+@pytest.mark.build
+def test_symlinked_target_builds_the_same_image(build_image) -> None:  # type: ignore[no-untyped-def]
+    ctx = build_image.context
+    fixed = run(LINKED_TARGET, select(None, None), path=ctx / "Dockerfile", context=ctx, bases=table()).output
+    _, original = build_image(LINKED_TARGET)
+    _, after = build_image(fixed, name="Dockerfile.fixed")
+    assert [d.text for d in compare_images(original, after)] == []
+    wrong = LINKED_TARGET.replace("echo x > /opt/app/cache/x\n", "echo x > /opt/app/cache/x && chown -R 1000:1000 /opt/app/cache\n")
+    _, bad = build_image(wrong, name="Dockerfile.wrong")
+    assert any(d.path == "/opt/real/cache" for d in compare_images(original, bad)), "the harness must see it"

@@ -170,6 +170,12 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
             end = paths.kind_at(a, j, c.path, after=True)
             # `chown -R` on a symlink changes only the link, as the later step does; `chmod -R` follows it.
             ok = (DIR, FILE) if any(op.kind == "chmod" for op in covering) else (DIR, FILE, paths.EXISTS, "symlink")
+            # The appended command resolves every directory above the path, the kept step's `chown -R TOP` never
+            # follows a link: from each target down to the path's parent, no symlink (and nothing unknown).
+            through = _link_on_the_way(a, j, covering, c.path)
+            if through:
+                dropped.append(f"{c.path} ({through}, which the appended chown would follow)")
+                continue
             if not certain(rs.script, cmd) or end.kind not in ok:
                 dropped.append(f"{c.path} ({'it may not be made' if not certain(rs.script, cmd) else end.why or 'it is '}"
                                f"{'' if not certain(rs.script, cmd) or end.why else _kind_word(end.kind)})")
@@ -213,6 +219,28 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     if rs.heredoc:
         return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
     return [Edit(rs.append_at, rs.append_at, " && " + text)], notes
+
+
+def _link_on_the_way(a: Analysis, j: int, covering: list[Op], path: str) -> str | None:
+    """Why a path from a covering target down to ``path``'s parent may be a symlink once step ``j`` has run."""
+    parent = posixpath.dirname(path)
+    for top in {t for op in covering for _, t in op.paths if is_under(path, t)}:
+        if not is_under(parent, top):
+            continue
+        rel = posixpath.relpath(parent, top)
+        cur = top
+        for part in [""] + ([] if rel == "." else rel.split("/")):
+            cur = posixpath.join(cur, part) if part else top
+            k = paths.kind_at(a, j, cur, after=True)
+            if k.kind == "symlink":
+                return f"{cur} is a symlink"
+            if k.kind is None:
+                # Unknown once the step ran (it may change the path): what it was before, and no link made there.
+                before = paths.kind_at(a, j, cur)
+                if before.kind not in (DIR, MISSING) or any(e.kind == "link" and e.path == cur
+                                                             for e in paths.events(a, j)):
+                    return k.why or f"what {cur} is, is not known"
+    return None
 
 
 def _kind_word(kind: str | None) -> str:
