@@ -63,3 +63,11 @@ def test_every_package_says_what_it_holds() -> None:
     for init in [*ROOT.glob("refactor/**/__init__.py"), ROOT / "transforms/__init__.py"]:
         doc = ast.get_docstring(ast.parse(init.read_text()))
         assert doc and "import" in doc.lower(), f"{init.relative_to(ROOT)} lacks a docstring saying what it may import"
+
+
+def test_no_module_grows_past_500_lines() -> None:
+    # Small modules that each hold one idea: a module past this size is split along its seams.
+    modules = [*ROOT.glob("refactor/**/*.py"), *ROOT.glob("transforms/**/*.py"), *ROOT.glob("tests/**/*.py"),
+               *ROOT.glob("bench/*.py")]
+    long = {str(p.relative_to(ROOT)): n for p in modules if (n := len(p.read_text().splitlines())) > 500}
+    assert not long, long
