@@ -97,7 +97,7 @@ def test_copy_link_fix_is_proved_on_buildkit(builder, tmp_path: Path) -> None:  
     """`COPY --link` (BuildKit only): the fix keeps --link, adds --chown, and builds to the same image."""
     ctx = _context(tmp_path)
     (ctx / "Dockerfile").write_text(LINK)
-    fixed = run(LINK, ["chown-layer"], path=ctx / "Dockerfile").output
+    fixed = run(LINK, ["chown-layer"], path=ctx / "Dockerfile", bases=table()).output
     assert "COPY --link --chown=1000:1000 site/ /srv/www/" in fixed
     (ctx / "Dockerfile.fixed").write_text(fixed)
     result = verify(ctx / "Dockerfile", ctx / "Dockerfile.fixed", ctx, builder)
