@@ -31,6 +31,15 @@ def test_wheel_holds_only_dockerfix(wheel: Path) -> None:
     assert "dockerfix/refactor/dockerfile/parse.py" in names
 
 
+def test_wheel_holds_every_module_of_the_tree(wheel: Path) -> None:
+    # The package list in pyproject.toml is explicit: a new sub-package left out of it installs without its modules.
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for folder in ("refactor", "transforms"):
+        for module in (ROOT / folder).rglob("*.py"):
+            rel = module.relative_to(ROOT).as_posix()
+            assert f"dockerfix/{rel}" in names, f"{rel} is missing from the wheel"
+
+
 def test_wheel_entry_point(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as z:
         entry = next(n for n in z.namelist() if n.endswith("entry_points.txt"))
