@@ -27,6 +27,8 @@ from dockerfix.refactor.images.builder import (
 _POLICY = '{"default": [{"type": "insecureAcceptAnything"}]}\n'
 
 
+_RUNTIME_FLAKE = "sealing memfd copy: Device or resource busy"
+
 @dataclass
 class BuildahBuilder:
     """buildah with a private store under ``workdir``; ``close()`` removes the store."""
@@ -160,6 +162,11 @@ class BuildahBuilder:
         argv += build_flags(cache, build_args)
         started = time.monotonic()
         proc = self.run(*argv, str(context), timeout=timeout, isolate_network=isolate)
+        if proc.returncode != 0 and _RUNTIME_FLAKE in proc.stdout:
+            # The OCI runtime of buildah 1.28 sometimes fails to seal its memfd copy on a busy machine ("Device or
+            # resource busy") before the step's command runs: a failure of the runtime, not of the Dockerfile.
+            # The same build is run once more; any other failure, or the same one twice, is reported.
+            proc = self.run(*argv, str(context), timeout=timeout, isolate_network=isolate)
         if proc.returncode != 0:
             raise fail_build("buildah", dockerfile, proc)
         self.push(tag, out)
