@@ -157,8 +157,7 @@ def test_reads_the_test_base_from_the_builders_store(builder, tmp_path: Path,  #
     (tmp_path / "docker-config").mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     if builder.name == "buildah":
-        store = ("--root", str(builder.workdir / "root"), "--runroot", str(builder.workdir / "run"),
-                 "--storage-driver", builder.driver)
+        store = builder.store()
         where: dict[str, object] = {"buildah": True, "buildah_store": store}
         source = "buildah store"
     else:

@@ -35,6 +35,7 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
     from dockerfix.refactor.cli import files
     from dockerfix.refactor.engine import run, select
     from dockerfix.refactor.images.build import BuildError, MissingPieceError, find_builder, find_builders
+    from dockerfix.refactor.cli.verifying import builder_bases
     from dockerfix.refactor.images.builder import ensure_bases_if_used
     from dockerfix.refactor.images.verify import render_verify, verify, verify_report
 
@@ -63,7 +64,7 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
         # The builder is at hand, so the base images it holds are read (never run): a fix that rests on facts about
         # them is then proven, not assumed. Every builder sees the same images, so the first one's store serves.
         ensure_bases_if_used(builders[0], dockerfile)
-        bases = _builder_bases(builders[0], snap.text)
+        bases = builder_bases(builders[0], [snap.text])
         result = run(snap.text, select(None, None), unsafe, path=dockerfile, context=context, bases=bases)
     except DockerfixError as exc:
         err.print(f"{dockerfile}: error: {exc}", markup=False)
@@ -118,12 +119,6 @@ def verify_command(dockerfile: Path, context: Path | None, builder_name: str | N
 def _close(builders) -> None:  # type: ignore[no-untyped-def]
     for builder in builders:
         builder.close()
-
-
-def _builder_bases(builder, text: str):  # type: ignore[no-untyped-def]
-    from dockerfix.refactor.cli.verifying import builder_bases
-
-    return builder_bases(builder, [text])
 
 
 def _label(builder: str) -> str:

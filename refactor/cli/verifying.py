@@ -74,9 +74,7 @@ def builder_bases(builder: Any, texts: list[str], dockerfiles: list[Path] = ()) 
         ensure_bases_if_used(builder, path)
     refs = references(texts)
     if builder.name == "buildah":
-        store = ("--root", str(builder.workdir / "root"), "--runroot", str(builder.workdir / "run"),
-                 "--storage-driver", builder.driver)
-        return read_bases(refs, {}, buildah=True, buildah_store=store)
+        return read_bases(refs, {}, buildah=True, buildah_store=builder.store())
     return read_bases(refs, {}, docker=True)
 
 

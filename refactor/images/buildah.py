@@ -51,9 +51,13 @@ class BuildahBuilder:
         self.policy = self.workdir / "policy.json"
         self.policy.write_text(_POLICY)
 
+    def store(self) -> tuple[str, ...]:
+        """The options that point buildah at this builder's private store (also what a reader of it needs)."""
+        return ("--root", str(self.workdir / "root"), "--runroot", str(self.workdir / "run"),
+                "--storage-driver", self.driver)
+
     def argv(self, *args: str) -> list[str]:
-        return [self.executable, "--root", str(self.workdir / "root"), "--runroot", str(self.workdir / "run"),
-                "--storage-driver", self.driver, *args]
+        return [self.executable, *self.store(), *args]
 
     def run(self, *args: str, timeout: float = 120.0, isolate_network: bool = False) -> subprocess.CompletedProcess[str]:
         argv = self.argv(*args)
