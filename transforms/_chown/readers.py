@@ -43,6 +43,9 @@ def command_reads(cmd: Command, env, cwd: str | None, targets: list[str]) -> str
             pass  # a module (pip, venv): checked by the paths it names below
         elif len(cmd.args) > 0:
             return f"`{name}` runs code the analysis cannot read"
+        elif name not in ("eval", "source", ".", "xargs"):
+            # Without arguments a shell or interpreter runs the code on its input: `curl … | sh`.
+            return f"`{name}` runs the code on its input, which the analysis cannot read"
     if "/" in cmd.name and not cmd.name.startswith(("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/")):
         return f"`{cmd.name}` is a program or script the analysis cannot read"
     paths: list[str | None] = []
