@@ -73,7 +73,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.transforms._chown import paths, readers
+from dockerfix.transforms._chown import paths, readers, userwrap
 from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
@@ -297,35 +297,28 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                 limit, limit_why = j, f"the RUN at line {a.instructions[j].line}: {why}"
                 break
     base_user = _base_user_root(a, idx, basis)
-    edits: list[Edit] = []
-    details: list[str] = []
-    touched: list[int] = []
-    for j in _stage_range(a, idx):
-        other = a.instructions[j]
-        if other.keyword not in ("COPY", "ADD", "RUN"):
-            continue
-        if j < limit or (j == limit and other.keyword != "RUN"):
-            if other.keyword in ("COPY", "ADD") and _copy_dest_under(a, j, targets) or other.keyword == "RUN" and \
-                    _run_edit(a, j, ops, idx, Basis())[0]:
-                details.append(f"line {other.line}: {other.keyword} left as is: {limit_why}, which would see the new "
-                               "owners earlier")
-            continue
-        if other.keyword in ("COPY", "ADD"):
-            e, d = _copy_edit(a, j, ops, idx, targets, basis)
-        else:
-            e, d = _run_edit(a, j, ops, idx, basis)
-        edits.extend(e)
-        details.extend(d)
-        if e:
-            touched.append(j)
+    safe_basis = Basis(list(basis.defaults), list(basis.assumptions))
+    edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
+    wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit) if not touched else (None, None)
+    if wrap is not None:
+        # Unsafe: the steps that would see the owners run as the owner (transforms/_chown/userwrap.py).
+        try:
+            w_edits, w_details, w_touched = _take(a, idx, ops, targets, safe_basis, wrap.limit, wrap.limit_why,
+                                                  wrap.steps)
+        except Refuse as why:
+            w_edits, w_details, w_touched, no_wrap = [], [], [], f"running the steps as the owner is not offered: {why}"
+        if w_touched:
+            basis, touched = safe_basis, w_touched + wrap.steps
+            edits, details = w_edits + wrap.edits, sorted(w_details + wrap.details, key=_line_of)
+            basis.assumptions.extend(wrap.assumptions)
     if not touched:
         why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
             "no earlier step of this stage writes under the target"
         return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
                        f"step can take the ownership ({why}); a `find` alone would change the same files",
-                       None, details)
+                       None, details + ([no_wrap] if no_wrap else []))
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)
@@ -342,6 +335,38 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     saving, partial = estimate(a, touched)
     return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
                    saving_partial=partial)
+
+
+def _take(a: Analysis, idx: int, ops: list[Op], targets: list[str], basis: Basis, limit: int, limit_why: str,
+          skip: tuple[int, ...] | list[int] = ()) -> tuple[list[Edit], list[str], list[int]]:
+    """The edits of the steps after ``limit`` that take the ownership, their details, and the steps edited."""
+    edits: list[Edit] = []
+    details: list[str] = []
+    touched: list[int] = []
+    for j in _stage_range(a, idx):
+        other = a.instructions[j]
+        if other.keyword not in ("COPY", "ADD", "RUN") or j in skip:
+            continue
+        if j < limit or (j == limit and other.keyword != "RUN"):
+            if other.keyword in ("COPY", "ADD") and _copy_dest_under(a, j, targets) or other.keyword == "RUN" and \
+                    _run_edit(a, j, ops, idx, Basis())[0]:
+                details.append(f"line {other.line}: {other.keyword} left as is: {limit_why}, which would see the new "
+                               "owners earlier")
+            continue
+        if other.keyword in ("COPY", "ADD"):
+            e, d = _copy_edit(a, j, ops, idx, targets, basis)
+        else:
+            e, d = _run_edit(a, j, ops, idx, basis)
+        edits.extend(e)
+        details.extend(d)
+        if e:
+            touched.append(j)
+    return edits, details, touched
+
+
+def _line_of(detail: str) -> int:
+    m = re.match(r"line (\d+):", detail)
+    return int(m.group(1)) if m else 0
 
 
 def _first_cmd(ops: list[Op]) -> Command:
