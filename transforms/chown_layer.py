@@ -22,8 +22,19 @@ What the fix does:
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
    (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
-When nothing can move into an earlier step, there is no fix (a `find` alone would change the same
-files): the finding says why, and `check` does not fail for it.
+4. Unsafe, only when 1-3 move nothing: a root RUN whose code the analysis cannot read (`curl … | sh`, a script
+   not from the build context, a program it cannot follow, a JSON-form RUN) is the reason no earlier step may
+   take the ownership. It then runs as the owner: `USER U:G` before it, the user it ran as after it (the spelling
+   of the USER in effect; over a base whose User is empty, `USER root` only when a later USER of the stage sets
+   the config anyway), so earlier steps take the ownership and what it writes under the target already has it.
+   Only for a `chown -R U:G` whose user and group exist at that step (or are numeric), a step known to run as
+   root (USER root/0, or the base's default user read or documented as root), not the chown's own RUN, and not
+   a step that also runs a command the analysis knows to see owners (`cp -a`, `su`, …). Its details say what it
+   assumes: the step writes nothing outside the target (there its files would get the owner, or could not be
+   written), needs no root rights, and $HOME-dependent files it writes (~/.gitconfig, caches) move to the
+   owner's home. USER sets the user and group of RUN steps only, and is part of the image config.
+When nothing can move into an earlier step (not even with 4), there is no fix (a `find` alone would change the
+same files): the finding says why (and why 4 was not offered), and `check` does not fail for it.
 
 Facts a fix rests on, and where each comes from. A fix is safe only when every one is proven by the
 Dockerfile or read from the base image (or is a documented default of a well-known base, listed below,
