@@ -38,6 +38,11 @@ FIXED = {
         "FROM b\nUSER root\nRUN mkdir -p /data/d && chown -R 1000:1000 /data/d\nCOPY --chown=1000:1000 a /data/a\n"
         f"USER 1000:1000\nRUN /tmp/inst\nRUN ./build.sh\nUSER root\nRUN find /data {F1000}\n",
     ),
+    "workdir-used-before": (
+        f"FROM b\nUSER root\nWORKDIR /build\nRUN true\nCOPY a /data/a\n{CURL}RUN chown -R 1000:1000 /data\n",
+        f"FROM b\nUSER root\nWORKDIR /build\nRUN true\nCOPY --chown=1000:1000 a /data/a\nUSER 1000:1000\n{CURL}"
+        f"USER root\nRUN find /data {F1000}\n",
+    ),
     "json-form-program": (
         'FROM b\nUSER root\nCOPY a /data/a\nRUN ["/opt/vendor/install", "--prefix=/data"]\nRUN chown -R 1000:1000 /data\n',
         'FROM b\nUSER root\nCOPY --chown=1000:1000 a /data/a\nUSER 1000:1000\nRUN ["/opt/vendor/install", '
@@ -91,6 +96,10 @@ REFUSED = {
     "chown-without-group": (
         "FROM b\nUSER root\nCOPY a /data/a\nRUN sh /tmp/inst\nRUN chown -R 1000 /data\n",
         "does not name both user and group",
+    ),
+    "fresh-workdir-buildah-makes-at-the-step": (
+        f"FROM b\nUSER root\nCOPY a /data/a\nWORKDIR /build\n{CURL}RUN chown -R 1000:1000 /data\n",
+        "the WORKDIR /build is not known to exist before it (buildah makes it at the next RUN)",
     ),
     "chgrp": (
         "FROM b\nUSER root\nCOPY a /data/a\nRUN sh /tmp/inst\nRUN chgrp -R www-data /data\n",
@@ -170,3 +179,22 @@ def test_harness_catches_a_restore_that_changes_the_config_user(builder, tmp_pat
     (tmp_path / "Dockerfile.wrong").write_text(wrong)
     result = verify(tmp_path / "Dockerfile", tmp_path / "Dockerfile.wrong", tmp_path, builder)
     assert [d.field for d in result.differences] == ["config User"], [d.text for d in result.differences]
+
+
+LAZY_WORKDIR = """FROM localhost/dockerfix-base
+WORKDIR /work/deep
+USER 1000:1000
+RUN true
+"""
+
+
+@pytest.mark.build
+def test_difference_a_workdir_made_by_the_next_run_gets_its_user(build_image) -> None:  # type: ignore[no-untyped-def]
+    """Why a RUN right after a fresh WORKDIR is not wrapped: buildah 1.28 makes the WORKDIR (and its missing parents)
+    at that RUN, owned by the USER it runs as; BuildKit made them at the WORKDIR, as root."""
+    from dockerfix.refactor.images.compare import flatten
+
+    _, image = build_image(LAZY_WORKDIR)
+    files = flatten(image)
+    owner = 0 if build_image.builder.name == "docker" else 1000
+    assert [(files[p].uid, files[p].gid) for p in ("/work", "/work/deep")] == [(owner, owner)] * 2

@@ -29,7 +29,8 @@ What the fix does:
    the config anyway), so earlier steps take the ownership and what it writes under the target already has it.
    Only for a `chown -R U:G` whose user and group exist at that step (or are numeric), a step known to run as
    root (USER root/0, or the base's default user read or documented as root), not the chown's own RUN, and not
-   a step that also runs a command the analysis knows to see owners (`cp -a`, `su`, …). Its details say what it
+   a step that also runs a command the analysis knows to see owners (`cp -a`, `su`, …), nor a step whose WORKDIR
+   may not exist yet (buildah makes it at that step, as the user it runs as). Its details say what it
    assumes: the step writes nothing outside the target (there its files would get the owner, or could not be
    written), needs no root rights, and $HOME-dependent files it writes (~/.gitconfig, caches) move to the
    owner's home. USER sets the user and group of RUN steps only, and is part of the image config.

@@ -7,7 +7,9 @@ own and writes what it makes under the targets with that owner, as the later `ch
 
 Docker behaviour this relies on: USER sets the user and group of later RUN steps (not of COPY/ADD); `USER u:g` runs
 with that uid and gid, so the files the step creates get them (umask and modes are the same); USER is part of the
-image config, so the line that restores the user must give the config the same value the original had.
+image config, so the line that restores the user must give the config the same value the original had. buildah
+1.28 makes a WORKDIR not used yet (and its missing parents) at the next RUN, owned by the user that RUN runs as
+(docs/builder-semantics.md): a step whose WORKDIR is not proven to exist before it is not wrapped.
 
 It is unsafe by nature, and what can differ is named in the fix's details: files the step writes outside the
 targets are owned by the owner instead of root (or cannot be written), the step may need root rights or act
@@ -29,9 +31,9 @@ from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN
-from dockerfix.transforms._chown import owners, readers
+from dockerfix.refactor.dockerfile.basefacts import DIR
+from dockerfix.transforms._chown import owners, paths, readers
 from dockerfix.transforms._chown.model import Op
-from dockerfix.transforms._chown.paths import chain
 
 _ROOT = ("root", "0", "0:0", "root:root", "root:0", "0:root")
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -113,6 +115,9 @@ def _not_wrappable(a: Analysis, j: int, targets: list[str]) -> str | None:
             return "the base image's default user is not known"
         if facts.user not in ("",) + _ROOT:
             return f"the base image's default user is {facts.user}, not root"
+    made = _workdir_made_here(a, j)
+    if made:
+        return made
     rs = a.run_script(j)
     if rs is None:
         return None  # JSON form, a non-POSIX shell: code the analysis cannot read
@@ -131,6 +136,26 @@ def _not_wrappable(a: Analysis, j: int, targets: list[str]) -> str | None:
             continue
         return f"{why}: a command the analysis knows, not code it cannot read"
     return None if unread else "it does not run code the analysis cannot read"
+
+
+def _workdir_made_here(a: Analysis, j: int) -> str | None:
+    """buildah 1.28 creates a WORKDIR not made yet (and its missing parents) at the next RUN, owned by the user that
+    RUN runs as (measured: tests/test_chown_userwrap.py): as the owner, they would no longer be root's."""
+    st = a.state(j)
+    facts = a.base(j)
+    w = st.workdir if st.workdir is not None else (facts.workdir or "/") if facts and facts.workdir is not None \
+        else None
+    if w is None:
+        return "its WORKDIR is not known, and buildah creates a missing one at this step as the user it runs as"
+    k = paths.kind_at(a, j, w)
+    if k.kind != DIR:
+        return (f"the WORKDIR {w} is not known to exist before it ({k.why or _words(k.kind)}): buildah creates it and "
+                "its missing parents at this step, owned by the user the step runs as")
+    return None
+
+
+def _words(kind: str | None) -> str:
+    return "buildah makes it at the next RUN" if kind == paths.LAZY else f"it is {kind or 'unknown'}"
 
 
 def _owner(a: Analysis, j: int, ops: list[Op]) -> tuple[str | None, str | None]:
@@ -156,7 +181,7 @@ def _restore(a: Analysis, j: int) -> tuple[str | None, str | None, str]:
     """The USER spelling that restores the user in effect at ``j`` exactly, why there is none, and what it assumes."""
     st = a.state(j)
     if st.user is not None:
-        src = [k for k in chain(a, j) if a.instructions[k].keyword == "USER"]
+        src = [k for k in paths.chain(a, j) if a.instructions[k].keyword == "USER"]
         raw = a.instructions[src[-1]].args.strip() if src else ""
         if not raw or not _PLAIN.match(raw.replace(":", "_", 1)):
             return None, f"the USER in effect there is spelled `{raw}`, which a restoring line cannot repeat exactly", ""
