@@ -32,8 +32,8 @@ What the fix does:
    a step that also runs a command the analysis knows to see owners (`cp -a`, `su`, …), nor a step whose WORKDIR
    may not exist yet (buildah makes it at that step, as the user it runs as). Its details say what it
    assumes: the step writes nothing outside the target (there its files would get the owner, or could not be
-   written), needs no root rights, and $HOME-dependent files it writes (~/.gitconfig, caches) move to the
-   owner's home. USER sets the user and group of RUN steps only, and is part of the image config.
+   written), does not archive, copy or act on the owners it sees (now the owner's), needs no root rights, and
+   $HOME-dependent files it writes (~/.gitconfig, caches) move to the owner's home. USER sets the user and group of RUN steps only, and is part of the image config.
 When nothing can move into an earlier step (not even with 4), there is no fix (a `find` alone would change the
 same files): the finding says why (and why 4 was not offered), and `check` does not fail for it.
 

@@ -83,9 +83,11 @@ def offer(a: Analysis, idx: int, ops: list[Op], targets: list[str], limit: int) 
                             f"`USER {restore}` after it): as root, {reason}, which would see the new owners earlier")
         wrap.assumptions.insert(0, f"the RUN at line {ins.line} builds the same as USER {owner} as it did as root: it "
                                 f"writes nothing outside {', '.join(targets)} (there its files would be owned by "
-                                f"{owner}, not root, or could not be written), needs no root rights (as non-root it "
-                                "may fail or act differently), and the files it writes under $HOME (~/.gitconfig, "
-                                f"caches) move from root's home to the home of user {owner.split(':')[0]}" + extra)
+                                f"{owner}, not root, or could not be written), does not archive, copy or act on the "
+                                f"owners it sees under the target (now {owner}, not root), needs no root rights (as "
+                                "non-root it may fail or act differently), and the files it writes under $HOME "
+                                f"(~/.gitconfig, caches) move from root's home to the home of user "
+                                f"{owner.split(':')[0]}" + extra)
         j = _previous_reader(a, idx, j, targets)
     for j in wrap.steps:
         # Adjacent steps share one pair of USER lines.
