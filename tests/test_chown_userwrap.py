@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from dockerfix.refactor.engine import run
+from dockerfix.refactor.images.compare import flatten
 from dockerfix.refactor.images.verify import verify
 
 from .testbases import table
@@ -192,9 +194,24 @@ RUN true
 def test_difference_a_workdir_made_by_the_next_run_gets_its_user(build_image) -> None:  # type: ignore[no-untyped-def]
     """Why a RUN right after a fresh WORKDIR is not wrapped: buildah 1.28 makes the WORKDIR (and its missing parents)
     at that RUN, owned by the USER it runs as; BuildKit made them at the WORKDIR, as root."""
-    from dockerfix.refactor.images.compare import flatten
-
     _, image = build_image(LAZY_WORKDIR)
     files = flatten(image)
     owner = 0 if build_image.builder.name == "docker" else 1000
     assert [(files[p].uid, files[p].gid) for p in ("/work", "/work/deep")] == [(owner, owner)] * 2
+
+
+EMPTY_USER = """FROM localhost/dockerfix-base
+USER 1000
+RUN true
+USER ""
+RUN id -u > /uid
+"""
+
+
+@pytest.mark.build
+def test_fact_user_empty_string_restores_the_empty_user(build_image) -> None:  # type: ignore[no-untyped-def]
+    """`USER ""` gives the config an empty User again and runs as root, on both builders. Not used by the fix (an
+    odd line for a maintainer to keep, and undocumented); measured so that the refusal above is a choice."""
+    _, image = build_image(EMPTY_USER)
+    assert image.config.user == ""
+    assert flatten(image)["/uid"].sha256 == hashlib.sha256(b"0\n").hexdigest()
