@@ -142,6 +142,8 @@ def test_not_offered_when_a_safe_fix_moves_something() -> None:
     assert result.output == f"FROM b\nUSER root\nRUN mkdir -p /data/d\nRUN sh /tmp/inst\nCOPY --chown=1000:1000 a " \
                             f"/data/a\nRUN find /data {F1000}\n"
     assert all(f.fix.safe for f in result.findings if f.fix)  # type: ignore[union-attr]
+    assert "line 4: not run as the owner while a safe fix exists (unsafe alternative, left to you): with USER lines " \
+           "around line 4, line 3 would take the ownership too" in result.findings[0].details
 
 
 def test_curl_pipe_sh_is_a_reader() -> None:

@@ -33,7 +33,9 @@ What the fix does:
    may not exist yet (buildah makes it at that step, as the user it runs as). Its details say what it
    assumes: the step writes nothing outside the target (there its files would get the owner, or could not be
    written), does not archive, copy or act on the owners it sees (now the owner's), needs no root rights, and
-   $HOME-dependent files it writes (~/.gitconfig, caches) move to the owner's home. USER sets the user and group of RUN steps only, and is part of the image config.
+   $HOME-dependent files it writes (~/.gitconfig, caches) move to the owner's home. USER sets the user and
+   group of RUN steps only, and is part of the image config. Where 1-3 move something, that safe fix is the
+   one offered, and its details name the wrap and what it would add.
 When nothing can move into an earlier step (not even with 4), there is no fix (a `find` alone would change the
 same files): the finding says why (and why 4 was not offered), and `check` does not fail for it.
 
@@ -313,7 +315,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
-    wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit) if not touched else (None, None)
+    wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit)
     if wrap is not None:
         # Unsafe: the steps that would see the owners run as the owner (transforms/_chown/userwrap.py).
         try:
@@ -321,10 +323,12 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                                                   wrap.steps)
         except Refuse as why:
             w_edits, w_details, w_touched, no_wrap = [], [], [], f"running the steps as the owner is not offered: {why}"
-        if w_touched:
+        if w_touched and not touched:
             basis, touched = safe_basis, w_touched + wrap.steps
             edits, details = w_edits + wrap.edits, sorted(w_details + wrap.details, key=_line_of)
             basis.assumptions.extend(wrap.assumptions)
+        elif set(w_touched) - set(touched):
+            details.append(userwrap.alternative(a, wrap, sorted(set(w_touched) - set(touched))))
     if not touched:
         why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
             "no earlier step of this stage writes under the target"

@@ -95,6 +95,16 @@ def offer(a: Analysis, idx: int, ops: list[Op], targets: list[str], limit: int) 
     return wrap, None
 
 
+def alternative(a: Analysis, wrap: Wrap, gained: list[int]) -> str:
+    """The detail that names the unsafe wrap a safe fix stands in for (one fix per finding: the safe one wins)."""
+    lines = ", ".join(str(a.instructions[j].line) for j in gained)
+    steps = ", ".join(str(a.instructions[j].line) for j in wrap.steps)
+    first = a.instructions[wrap.steps[0]].line
+    return (f"line {first}: not run as the owner while a safe fix exists (unsafe alternative, left to you): with "
+            f"USER lines around line{'s' if len(wrap.steps) > 1 else ''} {steps}, line{'s' if len(gained) > 1 else ''} "
+            f"{lines} would take the ownership too")
+
+
 def _previous_reader(a: Analysis, idx: int, j: int, targets: list[str]) -> int:
     stage = a.resolved.stage_of(idx)
     first = stage.first + 1 if stage else 0
