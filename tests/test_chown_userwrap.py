@@ -87,6 +87,10 @@ REFUSED = {
         "FROM b\nUSER root\nCOPY a /data/a\nRUN cp -a /data /backup\nRUN chown -R 1000:1000 /data\n",
         "a command the analysis knows, not code it cannot read",
     ),
+    "an-earlier-known-reader-still-blocks": (
+        f"FROM b\nUSER root\nCOPY a /data/a\nRUN cp -a /data /backup\n{CURL}RUN chown -R 1000:1000 /data\n",
+        "with USER lines around line 5 no earlier step takes the ownership either (the RUN at line 4: `cp` copies",
+    ),
     "switches-user-itself": (
         "FROM b\nUSER root\nCOPY a /data/a\nRUN su www-data -c /tmp/inst\nRUN chown -R 1000:1000 /data\n",
         "`su` runs a command as another user",

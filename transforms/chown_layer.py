@@ -329,6 +329,8 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
             basis.assumptions.extend(wrap.assumptions)
         elif set(w_touched) - set(touched):
             details.append(userwrap.alternative(a, wrap, sorted(set(w_touched) - set(touched))))
+        elif not touched and no_wrap is None:
+            no_wrap = userwrap.moves_nothing(a, wrap)
     if not touched:
         why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
             "no earlier step of this stage writes under the target"

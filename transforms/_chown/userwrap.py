@@ -61,7 +61,7 @@ def offer(a: Analysis, idx: int, ops: list[Op], targets: list[str], limit: int) 
         return None, "the code the analysis cannot read runs in the chown's own RUN, which USER cannot split"
     owner, why = _owner(a, limit, ops)
     if owner is None:
-        return None, f"line {a.instructions[limit].line}: RUN not run as the owner: {why}"
+        return None, f"line {a.instructions[limit].line}: RUN not run as the owner (unsafe alternative): {why}"
     wrap = Wrap()
     restores: dict[int, str] = {}
     j = limit
@@ -73,7 +73,7 @@ def offer(a: Analysis, idx: int, ops: list[Op], targets: list[str], limit: int) 
             why = rwhy
         if why is not None:
             if not wrap.steps:
-                return None, f"line {ins.line}: RUN not run as USER {owner} (unsafe alternative): {why}"
+                return None, f"line {ins.line}: RUN not run as the owner {owner} (unsafe alternative): {why}"
             wrap.limit, wrap.limit_why = j, f"the RUN at line {ins.line}: {readers.step_reads(a, j, targets)}"
             break
         wrap.steps.insert(0, j)
@@ -103,6 +103,14 @@ def alternative(a: Analysis, wrap: Wrap, gained: list[int]) -> str:
     return (f"line {first}: not run as the owner while a safe fix exists (unsafe alternative, left to you): with "
             f"USER lines around line{'s' if len(wrap.steps) > 1 else ''} {steps}, line{'s' if len(gained) > 1 else ''} "
             f"{lines} would take the ownership too")
+
+
+def moves_nothing(a: Analysis, wrap: Wrap) -> str:
+    """Why the wrap is not offered when the steps it frees take nothing: an earlier reader it cannot wrap."""
+    steps = ", ".join(str(a.instructions[j].line) for j in wrap.steps)
+    return (f"line {a.instructions[wrap.steps[0]].line}: not run as the owner (unsafe alternative): with USER lines "
+            f"around line{'s' if len(wrap.steps) > 1 else ''} {steps} no earlier step takes the ownership either "
+            f"({wrap.limit_why or 'none writes under the target'})")
 
 
 def _previous_reader(a: Analysis, idx: int, j: int, targets: list[str]) -> int:
