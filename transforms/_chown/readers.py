@@ -4,8 +4,8 @@ Once ownership moves into an earlier COPY or RUN, every step in between sees the
 changes the image when a step copies or archives ownership (``cp -a``/``-p``, ``mv``, hard links, ``tar -c``,
 ``rsync``, ``cpio``, ``zip``), acts on it (``find``, ``ls -l``, ``stat``, ``git`` refuses a repository someone else
 owns), or runs as another user (USER, ``su``, ``runuser``, ``gosu``, ``setpriv``, ``sudo``, ``chroot``) or runs
-code the analysis cannot see (a script, ``sh -c``, an unanalysable RUN). So ownership is only moved into steps after
-the last such step; the ones before are left alone, with the reason in the details.
+code the analysis cannot see (a script, ``sh -c``, ``curl … | sh``, an unanalysable RUN). So ownership is only moved
+into steps after the last such step; the ones before are left alone, with the reason in the details.
 Assumed (documented): other commands run as root read file contents only, which owners do not change.
 """
 
