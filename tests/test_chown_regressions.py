@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dockerfix.refactor.engine import run
+from dockerfix.refactor.dockerfile.analysis import analyse_text
+from dockerfix.refactor.engine import find, run
 from dockerfix.refactor.images.image import compare_images
 
 from .helpers import fix
@@ -256,3 +257,19 @@ def test_debian_fixed_builds_to_the_same_image(debian_build_image: ContextBuilds
     _, fixed = debian_build_image(after, files)
     assert [d.text for d in compare_images(original, fixed)] == []
 
+
+
+def test_nothing_written_earlier_is_not_called_stored_twice() -> None:
+    """Real files chown a tree their own RUN made: nothing the Dockerfile wrote before is stored again."""
+    [f] = find(analyse_text("FROM b\nRUN mkdir -p /app/media /app/static && chown -R 1000:1000 /app\n"), ["chown-layer"])
+    assert f.fix is None
+    assert "no earlier step that the analysis follows writes under /app" in f.message
+    assert "stores every file" not in f.message
+
+
+def test_a_copy_whose_sources_cannot_be_read_may_have_written_below_its_destination() -> None:
+    """`COPY --from=x / /` may bring /data/…: a chown of a /data the RUN itself makes is not free."""
+    df = "FROM b AS x\nRUN mkdir -p /data && echo 1 > /data/f\nFROM b\nCOPY --from=x / /\n" \
+         "RUN mkdir -p /data && chown -R 1000 /data\n"
+    [f] = find(analyse_text(df), ["chown-layer"])  # before: no finding (the chown counted as free)
+    assert f.fix is None and "writes into /, above /data" in f.message

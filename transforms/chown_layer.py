@@ -332,8 +332,13 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         elif not touched and no_wrap is None:
             no_wrap = userwrap.moves_nothing(a, wrap)
     if not touched:
-        why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
-            "no earlier step of this stage writes under the target"
+        why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d)
+        if not why and not any(_wrote_under(_written_before(a, idx), t) for t in targets):
+            # Nothing the analysis follows wrote there: do not claim files are stored twice.
+            return Finding(NAME, ins.line, f"not fixed: no earlier step that the analysis follows writes under "
+                           f"{where}; `{verb}` re-owns what the base image, package installs or unread programs put "
+                           "there, which only those steps could own", None, details + ([no_wrap] if no_wrap else []))
+        why = why or "no earlier step of this stage writes under the target"
         return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
                        f"step can take the ownership ({why}); a `find` alone would change the same files",
                        None, details + ([no_wrap] if no_wrap else []))
