@@ -273,3 +273,18 @@ def test_a_copy_whose_sources_cannot_be_read_may_have_written_below_its_destinat
          "RUN mkdir -p /data && chown -R 1000 /data\n"
     [f] = find(analyse_text(df), ["chown-layer"])  # before: no finding (the chown counted as free)
     assert f.fix is None and "writes into /, above /data" in f.message
+
+
+@pytest.mark.parametrize("df, refused", [
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_bind_service=+ep /app/bin/a\nRUN chown -R 1000:1000 /app\n", True),
+    ("FROM b\nCOPY a /app/bin/a\nRUN chown -R 1000:1000 /app && setcap cap_net_raw+ep /app/bin/a\n", True),
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_raw+ep $TOOL\nRUN chown -R 1000:1000 /app\n", True),
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_raw+ep /usr/bin/ping\nRUN chown -R 1000:1000 /app\n", False),
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_raw+ep /app/bin/a\nRUN chmod -R 755 /app\n", False),
+])
+def test_setcap_under_the_target_refuses_a_chown(df: str, refused: bool) -> None:
+    """root's chown clears security.capability on every file, even with the same owner; the kept find would not."""
+    [f] = find(analyse_text(df), ["chown-layer"])
+    assert ("file capabilities" in f.message) == refused, f.message
+    if refused:
+        assert f.fix is None

@@ -10,7 +10,8 @@ Docker behaviour this relies on (docs/builder-semantics.md has each with its sou
 - Directories that `COPY --chown` creates get the new owner (BuildKit, buildah); existing ones keep theirs.
   BuildKit creates a WORKDIR at once, buildah only when a later RUN needs it.
 - The builder follows symlinks in a COPY destination; `chown -R` never follows one; GNU `chmod -R`
-  follows a symlink named on its command line. root's chown clears setuid/setgid bits.
+  follows a symlink named on its command line. root's chown clears setuid/setgid bits and file capabilities
+  (`security.capability`, which `setcap` sets) on every file, even when the owner stays the same.
 
 What the fix does:
 1. COPY/ADD before the step whose destination lies under a target path get `--chown` (an existing
@@ -62,6 +63,8 @@ where a step cannot be given the owner, it is left alone with the reason.
   links, `tar -c`, `rsync`, `find`, `ls`, `git`, a non-root USER, `su`/`runuser`/`gosu`/`setpriv`/`sudo`,
   a script or an unanalysable RUN. Ownership only moves into steps after the last such step. Assumed
   (documented): other root commands read contents only, and a command changes only the paths it names.
+- No file under a target carries file capabilities: a `setcap` under it refuses the fix; files from the base
+  image or package installs are assumed (documented) to carry none there.
 - The kept step's `find` exists: read from the base image, or a documented default; a step that removes
   it refuses; unknown: assumption. The steps without USER run as root: the base's default user.
 
@@ -87,7 +90,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.transforms._chown import paths, readers, userwrap
+from dockerfix.transforms._chown import caps, paths, readers, userwrap
 from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
@@ -299,6 +302,8 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                     raise Refuse(f"{t} {what}: `chmod -R` follows a symlink it is given, `find` does not")
                 basis.use(k.defaults)
     _check_find(a, idx, basis)
+    if any(op.kind != "chmod" for op in ops):
+        caps.check(a, idx, targets)
     # Ownership moves only into steps after the last one that may see owners under the targets.
     limit, limit_why = -1, ""
     own = readers.step_reads(a, idx, targets, before=_first_cmd(ops))
