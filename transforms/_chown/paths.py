@@ -302,8 +302,10 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
                 and all(w.raw != c.raw for c in made)]
         return [Event("made", c.path, line) for c in made] + rest
     if name in ("curl", "wget"):
-        from dockerfix.refactor.dockerfile.facts import created_paths
+        from dockerfix.refactor.dockerfile.facts import created_paths, stream
 
+        if stream(cmd):
+            return []  # `wget -O -`, curl without an output option: the data goes to stdout only
         return [Event("touch" if name == "curl" else "unknown", c.path, line) for c in created_paths(cmd, env, cwd)] + (
             [Event("unknown", cwd or ALL, line)] if name == "wget" or any(w.raw in ("-O", "--remote-name") for w in cmd.args)
             else [])
