@@ -14,9 +14,18 @@ later recursive chown would have re-owned anyway. Everything else is left out ("
   variable: the base image's environment may move it.
 - `uv venv DIR`: DIR. `uv sync` with `UV_PROJECT_ENVIRONMENT` set to an absolute path by the Dockerfile: that
   path (uv creates the environment even with no dependencies).
-- `npm ci`/`npm install`, `poetry install`, `uv sync` into the project's `.venv`, bare `pip install`: where
-  they write depends on files (package.json, pyproject.toml) and PATH entries a single command does not
-  show, and npm writes no node_modules for a project without dependencies: nothing is proven.
+- `tar -x -C DIR` at the end of a pipeline (`curl -fsSL URL | tar -xz -C DIR`) is facts.created_paths'
+  DIR, like without a pipe; facts.certain counts it as run when the pipeline's other commands only stream
+  (tar fails without DIR, even on empty input: GNU tar 1.34, busybox 1.35).
+- Not proven, measured (npm 11.19, uv 0.13.9, poetry 2.5.1; docs/builder-semantics.md):
+  `npm ci` writes no node_modules when the lock has no package left after omitting (none at all, only dev
+  ones with `--omit=dev`, NODE_ENV=production or `omit=dev` in an .npmrc, `dry-run` in any npmrc or
+  `npm_config_dry_run`), and in a workspace member it writes the workspace root's node_modules. `uv sync`
+  creates the project's .venv even without dependencies, but in a workspace member the .venv is the
+  workspace root's (an ancestor's pyproject.toml with `[tool.uv.workspace]`). `poetry install` with
+  `virtualenvs.in-project` creates no .venv when an environment for the project already exists in its cache
+  (an earlier `poetry lock` makes one) or `virtualenvs.create` is false. Each needs files or settings of
+  ancestors, the base image or its npmrc/poetry config that one command does not show: nothing is proven.
 """
 
 from __future__ import annotations
@@ -168,14 +177,16 @@ def unproven(cmd: Command, env: Mapping[str, str | None]) -> str | None:
     first = cmd.args[0].raw if cmd.args else ""
     yourself = "append `&& chown -R OWNER DIR` to this step yourself, or run it as the owner"
     if name == "npm" and first in ("ci", "install", "i"):
-        return (f"`npm {first}` writes node_modules in the project directory npm finds from the working directory, "
-                f"and none for a project without dependencies; {yourself}")
+        return (f"`npm {first}` writes node_modules only when the lock has a package left after omitting (dev ones "
+                "under NODE_ENV=production or an .npmrc `omit`), and in a workspace member at the workspace root; "
+                f"{yourself}")
     if name == "poetry" and first == "install":
-        return ("`poetry install` writes into the environment poetry selects (an active venv, an in-project .venv "
-                f"or its cache, each settable by the base image); {yourself}")
+        return ("`poetry install` writes into the environment poetry selects (an active venv, one it already made in "
+                "its cache, e.g. by `poetry lock`, before an in-project .venv), each settable by the base image; "
+                f"{yourself}")
     if name == "uv" and first == "sync":
-        return ("`uv sync` writes the .venv of the project root uv discovers; set `ENV UV_PROJECT_ENVIRONMENT=` to an "
-                "absolute path so the step names it")
+        return ("`uv sync` writes the .venv of the workspace root uv discovers above the project; set "
+                "`ENV UV_PROJECT_ENVIRONMENT=` to an absolute path so the step names it")
     pip = pip_call(cmd, env)
     if pip is not None and not created(cmd, env, None):
         if pip.has("--prefix", "--user"):
