@@ -50,27 +50,34 @@ class Walk:
     # each command with its variables, directory and the paths plain `mkdir` made fresh before it in the script
 
 
-def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
+Holds = Callable[[Created], bool]
+
+
+def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None,
+                holds: Holds | None = None) -> list[Created]:
     """What `cmd` (a command of the RUN at index j, run in `cwd`) creates: `created_paths`, the directories `mkdir -p`
     makes below a known one, a venv it uses through activate or PATH (toolsteps), and a context script's paths.
-    Whether each exists when the step ends is for the caller to check (chown-layer's path events)."""
+    Whether each exists when the step ends is for the caller to check (chown-layer's path events). A path with
+    `requires` counts only when `holds` proves them."""
     if a.instructions[j].keyword != "RUN" or a.run_script(j) is None:
         return created_paths(cmd, env, cwd)
     out = _with_new_parents(a, j, cmd, created_paths(cmd, env, cwd))
-    out += _tool_created(a, j, cmd, env, cwd)
+    out += [c for c in _tool_created(a, j, cmd, env, cwd) if not c.requires or (holds is not None and holds(c))]
     walk = script_walk(a, j, cmd, env, cwd)
     # The script's own words mean nothing in the RUN: the paths are written out (raw None).
     out += [] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created]
     return out
 
 
-def step_events(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[str, str]]:
+def step_events(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None,
+                holds: Holds | None = None) -> list[tuple[str, str]]:
     """(kind, path) path events a package tool or a context script run by `cmd` proves, for chown-layer's path
     model. A tool's environment: `mkdirp`. A script's: `mkdir`,
     `mkdirp`, `made` (a clone or venv), `link`, and `unknown` for other paths it writes. Empty when `cmd` runs no
     script, or the script proves nothing (then, like any unread command, it changes only the paths it names)."""
     # A package tool's environment exists once the tool has run: a directory, or a link to one (like `mkdir -p`).
-    tools = [("mkdirp", c.path) for c in _tool_created(a, j, cmd, env, cwd)]
+    tools = [("mkdirp", c.path) for c in _tool_created(a, j, cmd, env, cwd)
+             if not c.requires or (holds is not None and holds(c))]
     walk = script_walk(a, j, cmd, env, cwd)
     return tools + ([] if walk is None or walk.why_not else list(walk.events))
 
@@ -83,6 +90,13 @@ def _tool_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | Non
         if p is None:
             return []
         out.append(Created(p, raw if v.startswith("/") else None, cmd))
+    base = a.base(j)
+    project = toolwrites.uv_project_venv(cmd, env, cwd)
+    if project is not None and base is not None and base.read and base.env is not None:  # its ENV may set UV_…
+        venv, ancestors = project
+        need = tuple(("dir", p) for p in ancestors) + tuple(("missing", posixpath.join(p, "pyproject.toml"))
+                                                            for p in ancestors)
+        out.append(Created(venv, None, cmd, (("dir", cwd or "/"), *need)))
     return out + toolsteps.created(a, j, cmd, env, cwd)
 
 

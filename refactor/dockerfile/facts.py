@@ -43,6 +43,9 @@ class Created:
     path: str  # absolute
     raw: str | None  # the word as written in the command, when it can be reused verbatim
     command: Command
+    # What must hold just before the command for the path to be proven: ("missing", P) or ("dir", P), P being no
+    # symlink either. Checked by the caller that knows the stage's paths (chown-layer); unchecked, nothing is proven.
+    requires: tuple[tuple[str, str], ...] = ()
 
 
 # Options that take a value, per command, so positional arguments are found correctly.

@@ -112,7 +112,17 @@ def _script_events(a: Analysis, j: int, cmd: Command, env, cwd: str | None, line
     """What a context script run by ``cmd`` does to paths, read by refactor/context/scripts.py."""
     from dockerfix.refactor.context.scripts import step_events
 
-    return [Event(k, p, line) for k, p in step_events(a, j, cmd, env, cwd)]
+    return [Event(k, p, line) for k, p in step_events(a, j, cmd, env, cwd, lambda c: requirements_hold(a, j, c))]
+
+
+def requirements_hold(a: Analysis, j: int, made) -> bool:  # type: ignore[no-untyped-def]
+    """A tool's path counts only when what it requires holds just before its command (a `Created.requires`):
+    each path missing, or a directory, read from the base image (not a documented default) and the steps since."""
+    for want, path in made.requires:
+        k = kind_at(a, j, path, before_cmd=made.command)
+        if k.defaults or k.kind != (MISSING if want == "missing" else DIR):
+            return False
+    return True
 
 
 _MAX_LISTED = 5000
