@@ -123,3 +123,28 @@ def test_tar_without_its_directory_fails_even_on_empty_input(tmp_path: Path, tar
     assert done.returncode == 0
     piped = subprocess.run(["sh", "-c", f"false | {' '.join(tar)} -x -C {tmp_path / 'there'} < {empty}"])
     assert piped.returncode == 0  # without pipefail the status is the last command's
+
+
+def _script_fix(tmp_path: Path, script: str) -> str:
+    (tmp_path / "get.sh").write_text(script)
+    df = "FROM b\nWORKDIR /build\nCOPY get.sh .\nRUN sh get.sh\nRUN chown -R 1000:1000 /data\n"
+    (tmp_path / "Dockerfile").write_text(df)
+    return run(df, NAME, path=tmp_path / "Dockerfile", bases=table()).output
+
+
+@pytest.mark.parametrize(
+    "script, appended",
+    [
+        ("set -e\nmkdir -p /data/tool\ncurl -fsSL https://h/t.tgz | tar -xz -C /data/tool\n", "/data/tool"),
+        ("mkdir -p /data/tool && wget -qO- https://h/t.tgz | tar -xz -C /data/tool\n", "/data/tool"),
+        # Not proven: no set -e, a pipeline that is not only streams into tar, one next to `||`.
+        ("mkdir -p /data/tool\ncurl -fsSL https://h/t.tgz | tar -xz -C /data/tool\n", None),
+        ("set -e\nmkdir -p /data/tool\ncurl -o /tmp/t https://h/t.tgz | tar -xz -C /data/tool\n", None),
+        ("set -e\nmkdir -p /data/tool\ncurl https://h/t.tgz | tar -xz -C /data/tool || true\n", None),
+        ("set -e\nmkdir -p /data/tool\ncurl https://h/t.tgz | sh\n", None),
+    ],
+)
+def test_context_script_with_a_tar_pipeline(tmp_path: Path, script: str, appended: str | None) -> None:
+    out = _script_fix(tmp_path, script)
+    line = next(x for x in out.splitlines() if x.startswith("RUN sh get.sh"))
+    assert line == ("RUN sh get.sh" if appended is None else f"RUN sh get.sh && chown -R 1000:1000 {appended}")

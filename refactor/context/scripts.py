@@ -4,7 +4,8 @@ The script is never run. It is found through the COPY/ADD that put it at that im
 context, with no later step of the stage that may change it), parsed with the same shell analysis as RUN bodies,
 and walked command by command, tracking `cd`, `pushd` and `popd`. Its created paths count as the RUN's only when
 every command has a known effect, failures stop it (`set -e`, or `&&` throughout) and nothing it runs later
-removes them; otherwise nothing is proven and `notes` says why, for the finding.
+removes them; otherwise nothing is proven and `notes` says why, for the finding. A pipeline counts only as
+`curl … | tar -x -C DIR`: tar last, the commands before it only streaming (facts.stream), read as its tar.
 
 This lives with the build context because it reads context files; the commands' effects come from
 `dockerfix.refactor.dockerfile.facts`.
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from dockerfix.refactor.context import buildcontext
 from dockerfix.refactor.dockerfile import toolsteps, toolwrites
 from dockerfix.refactor.dockerfile.analysis import Analysis
-from dockerfix.refactor.dockerfile.facts import Created, copy_args, created_paths
+from dockerfix.refactor.dockerfile.facts import Created, copy_args, created_paths, tar_pipes
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, analyse, shebang_ok, value
 
@@ -257,24 +258,32 @@ def _script_walk(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None
 
 def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit: bool, rel: str) -> Walk:  # type: ignore[no-untyped-def]
     """Walk a parsed script: the paths it creates that still exist at its end, or why nothing is proven."""
-    if not script.simple:
+    # `curl … | tar -x -C DIR`: the pipeline stands for its tar, the streaming commands before it write nothing.
+    piped = tar_pipes(script)
+    plain = all(it.kind == "command" or it.start in piped for it in script.items) and all(
+        it.connector in (None, "&&", ";") for it in script.items)
+    if not (script.simple or (piped and plain and script.ok)):
         return Walk(why_not=f"{rel} uses more than plain commands (variable assignments, if, loops, functions, pipes, ||, subshells)")
-    if any(not c.top for c in script.commands):
+    inner = {c.start for it in script.items if it.start in piped for c in piped[it.start]}
+    if any(not c.top and c.start not in inner for c in script.commands):
         return Walk(why_not=f"{rel} runs commands inside command substitutions, whose effects are not followed")
     special = next((c for c in script.commands if _SPECIAL.search(" ".join(w.raw for w in c.words))), None)
     if special is not None:
         return Walk(why_not=f"{rel} uses shell parameters such as $@ or $$ (`{_shown(special)}`)")
-    and_chain = all(c.connector in (None, "&&") for c in script.top)
+    and_chain = all(it.connector in (None, "&&") for it in script.items)
     made: list[Created] = []
     events: list[tuple[str, str]] = []
     stack: list[str | None] = []
-    top = script.top
+    streams = {cmds[-1].start: cmds[:-1] for cmds in piped.values()}
+    top = sorted(script.top + [cmds[-1] for cmds in piped.values()], key=lambda c: c.start)
     steps: list[tuple[Command, dict[str, str | None], str | None, tuple[str, ...]]] = []
     for n, c in enumerate(top):
         name = posixpath.basename(c.name)
         if c.assignments and not c.words:
             continue  # a variable assignment: the variable is unknown from here on (script.assigned)
-        steps.append((c, dict(env), cwd, tuple(p for k, p in events if k == "mkdir")))
+        fresh = tuple(p for k, p in events if k == "mkdir")
+        steps += [(o, dict(env), cwd, fresh) for o in streams.get(c.start, [])]
+        steps.append((c, dict(env), cwd, fresh))
         if name == "set":
             for w in c.args:
                 if w.raw.startswith(("-", "+")) and set(w.raw[1:]) <= _SET_OPTS:

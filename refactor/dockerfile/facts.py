@@ -346,3 +346,17 @@ def stream(cmd: Command) -> bool:
             k += 1
         return out
     return False
+
+
+def tar_pipes(script) -> dict[int, list[Command]]:  # type: ignore[no-untyped-def]
+    """The script's top-level pipelines that end in `tar` after commands that only stream (`stream`), by the
+    pipeline's start: their commands in order."""
+    out: dict[int, list[Command]] = {}
+    for it in script.items:
+        if it.kind != "pipeline":
+            continue
+        cmds = [c for c in script.commands if c.start in it.parts]
+        if (len(cmds) == len(it.parts) and posixpath.basename(cmds[-1].name) == "tar"
+                and all(stream(c) for c in cmds[:-1])):
+            out[it.start] = cmds
+    return out
