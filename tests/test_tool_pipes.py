@@ -148,3 +148,26 @@ def test_context_script_with_a_tar_pipeline(tmp_path: Path, script: str, appende
     out = _script_fix(tmp_path, script)
     line = next(x for x in out.splitlines() if x.startswith("RUN sh get.sh"))
     assert line == ("RUN sh get.sh" if appended is None else f"RUN sh get.sh && chown -R 1000:1000 {appended}")
+
+
+@pytest.mark.parametrize(
+    "script, extracts",
+    [
+        ("tar -C /d -xzf a.tgz", True),  # the option cluster need not come first
+        ("tar xzf a.tgz -C /d", True),
+        ("tar --extract -f a -C /d", True),
+        ("tar --get -f a", True),
+        ("tar -czf a.tgz -C /d .", False),
+        ("tar --exclude=x -czf a.tgz .", False),  # a long option's x is no extract
+        ("tar -X list -cf a .", False),
+    ],
+)
+def test_tar_extracts(script: str, extracts: bool) -> None:
+    from dockerfix.refactor.dockerfile.facts import tar_extracts
+
+    assert tar_extracts(analyse(script).commands[0]) is extracts
+
+
+def test_tar_with_the_directory_first() -> None:
+    before = f"{B}RUN mkdir -p /data/x && tar -C /data/x -xzf /x.tgz\n{CHOWN}"
+    assert "tar -C /data/x -xzf /x.tgz && chown -R 1000:1000 /data/x\n" in fix(before, NAME)

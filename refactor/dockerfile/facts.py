@@ -120,10 +120,8 @@ def created_paths(cmd: Command, env: Mapping[str, str | None], cwd: str | None) 
         words = [target] if target else pos[-1:] if len(pos) >= 2 else []
     elif name == "tar":
         pos, opts = _positional(cmd, {"-C", "--directory", "-f", "--file"})
-        first = cmd.args[0].raw if cmd.args else ""
-        extracting = "--extract" in opts or "x" in first.lstrip("-") or any(w.raw in ("-x", "--get") for w in cmd.args)
         target = opts.get("-C") or opts.get("--directory")
-        words = [target] if extracting and target else []
+        words = [target] if tar_extracts(cmd) and target else []
     elif name in ("pip", "pip3") or (name.startswith("python") and cmd.args[:2] and cmd.args[0].raw == "-m" and len(cmd.args) > 1 and cmd.args[1].raw == "pip"):
         _, opts = _positional(cmd, {"-t", "--target", "--prefix", "--root", "-r", "--requirement", "-c", "--constraint", "-i", "--index-url"})
         target = opts.get("-t") or opts.get("--target")
@@ -360,3 +358,16 @@ def tar_pipes(script) -> dict[int, list[Command]]:  # type: ignore[no-untyped-de
                 and all(stream(c) for c in cmds[:-1])):
             out[it.start] = cmds
     return out
+
+
+def tar_extracts(cmd: Command) -> bool:
+    """`tar` extracts: `x` in its first word (`tar xzf`, `-xzf`), `-x`/`--extract`/`--get`, or an option cluster
+    with `x` anywhere (`tar -C /d -xzf a.tgz`)."""
+    first = cmd.args[0].raw if cmd.args else ""
+    if not first.startswith("--") and "x" in first.lstrip("-"):
+        return True
+    for w in cmd.args:
+        raw = w.raw.split("=", 1)[0]
+        if raw in ("-x", "--extract", "--get") or (raw.startswith("-") and not raw.startswith("--") and "x" in raw[1:]):
+            return True
+    return False

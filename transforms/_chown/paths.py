@@ -322,9 +322,10 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
     if name in ("tar", "unzip", "bsdtar"):
         from dockerfix.refactor.dockerfile.facts import created_paths
 
+        from dockerfix.refactor.dockerfile.facts import tar_extracts
+
         made = created_paths(cmd, env, cwd)
-        extract = name == "unzip" or any("x" in w.raw.lstrip("-") for w in cmd.args[:1]) or any(
-            w.raw in ("-x", "--extract", "--get") for w in cmd.args)
+        extract = name == "unzip" or tar_extracts(cmd)
         if not extract:
             return [Event("unknown", p(w), line) for w in cmd.args if not w.raw.startswith("-")]
         return [Event("fill", c.path, line) for c in made] or [Event("fill", cwd or ALL, line)]
