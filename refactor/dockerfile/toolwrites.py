@@ -21,7 +21,7 @@ later recursive chown would have re-owned anyway. Everything else is left out ("
 - `tar -x -C DIR` at the end of a pipeline (`curl -fsSL URL | tar -xz -C DIR`) is facts.created_paths'
   DIR, like without a pipe; facts.certain counts it as run when the pipeline's other commands only stream
   (tar fails without DIR, even on empty input: GNU tar 1.34, busybox 1.35).
-- Not proven, measured (npm 11.19, uv 0.13.9, poetry 2.5.1; docs/builder-semantics.md):
+- Not proven, measured (npm 11.19, poetry 2.5.1; docs/builder-semantics.md):
   `npm ci` writes no node_modules when the lock has no package left after omitting (none at all, only dev
   ones with `--omit=dev`, NODE_ENV=production or `omit=dev` in an .npmrc, `dry-run` in any npmrc or
   `npm_config_dry_run`), and in a workspace member it writes the workspace root's node_modules. `poetry install` with
