@@ -162,7 +162,8 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     made: list[tuple[str, str | None, list[Op]]] = []
     dropped: list[str] = []
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
-        for c in run_created(a, j, cmd, rs.env, cwd):  # context scripts, venvs (refactor/context/scripts.py)
+        # Context scripts, venvs, tool environments (refactor/context/scripts.py).
+        for c in run_created(a, j, cmd, rs.env, cwd, lambda m: paths.requirements_hold(a, j, m)):
             covering = _covering(ops, c.path)
             if not covering or any(is_under(c.path, m[0]) for m in made):
                 continue
