@@ -1,7 +1,8 @@
 """Measured with the real tools, where they are installed: why `npm ci`, `uv sync` into the project's .venv and
 `poetry install` with an in-project venv prove no path (refactor/dockerfile/toolwrites.py, docs/builder-semantics.md).
 
-Each runs offline in a temporary directory; a tool that is not installed skips its test."""
+Each runs offline in a temporary directory. uv and poetry come with the test extras, npm from the system (`.ci/run`
+installs it); a tool that is not installed skips its test on a laptop and fails it on CI."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import pytest
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed (CI must measure with every tool)")
         pytest.skip(f"{name} is not installed")
     return found
 
