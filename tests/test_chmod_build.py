@@ -1,0 +1,82 @@
+"""What `COPY --chmod` does on each builder, measured: chown-layer's mode fix (transforms/_chown/modes.py) rests on it.
+
+Recorded in docs/builder-semantics.md ("COPY --chmod").
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dockerfix.refactor.images.build import Builder
+from dockerfix.refactor.images.image import FileRecord, flatten, load_image
+
+FACTS = """\
+FROM localhost/dockerfix-base
+COPY --chmod=640 tree/ /c/tree/
+COPY --chmod=600 tree/f.txt /d/new/
+RUN mkdir -m 700 /e && mkdir -m 700 /g
+COPY --chmod=640 tree/f.txt /e/
+COPY --chmod=640 tree/ /g/
+COPY --chmod=0755 tree/f.txt /h/f
+"""
+
+
+@pytest.fixture(scope="module")
+def facts(builder: Builder, tmp_path_factory: pytest.TempPathFactory) -> dict[str, FileRecord]:
+    context = tmp_path_factory.mktemp("chmodfacts")
+    (context / "tree" / "sub").mkdir(parents=True)
+    (context / "tree").chmod(0o750)
+    (context / "tree" / "sub").chmod(0o700)
+    (context / "tree" / "f.txt").write_text("f\n")
+    (context / "tree" / "f.txt").chmod(0o604)
+    (context / "tree" / "sub" / "g.txt").write_text("g\n")
+    (context / "tree" / "sub" / "g.txt").chmod(0o644)
+    (context / "Dockerfile").write_text(FACTS)
+    result = builder.build(context / "Dockerfile", context)
+    return flatten(load_image(result.archive))
+
+
+def _modes(files: dict[str, FileRecord], *paths: str) -> dict[str, str]:
+    return {p: oct(files[p].mode) for p in paths}
+
+
+@pytest.mark.build
+def test_fact_copy_chmod_sets_files_exactly(facts: dict[str, FileRecord]) -> None:
+    assert _modes(facts, "/c/tree/f.txt", "/c/tree/sub/g.txt", "/d/new/f.txt", "/e/f.txt", "/g/f.txt", "/h/f") == {
+        "/c/tree/f.txt": "0o640", "/c/tree/sub/g.txt": "0o640", "/d/new/f.txt": "0o600", "/e/f.txt": "0o640",
+        "/g/f.txt": "0o640", "/h/f": "0o755"}
+
+
+@pytest.mark.build
+def test_fact_copy_chmod_on_directories(facts: dict[str, FileRecord]) -> None:
+    """buildah 1.28 and BuildKit 0.13 agree: a directory copied from below the source gets the --chmod mode; the
+    directories the COPY creates (the destination's missing parents and the destination itself) get 0755, and an
+    existing destination keeps its mode (moby/buildkit#4945: the source directory itself is not changed).
+    BuildKit 0.21+ differs: created directories and an existing destination get the --chmod mode (moby/moby#49851,
+    moby/buildkit#5943), with dockerd's umask on created ones (moby/buildkit#6801)."""
+    copied = "0o640"
+    assert _modes(facts, "/c", "/c/tree", "/c/tree/sub", "/d", "/d/new", "/e", "/g", "/g/sub", "/h") == {
+        "/c": "0o755", "/c/tree": "0o755", "/c/tree/sub": copied, "/d": "0o755", "/d/new": "0o755", "/e": "0o700",
+        "/g": "0o700", "/g/sub": copied, "/h": "0o755"}
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("builder", ["docker"], indirect=True)
+def test_fact_classic_builder_rejects_copy_chmod(builder: Builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The classic builder (DOCKER_BUILDKIT=0) refuses the flag; the same file without it builds."""
+    (tmp_path / "f").write_text("f\n")
+    for name, text in (("with", "FROM scratch\nCOPY --chmod=755 f /f\n"), ("without", "FROM scratch\nCOPY f /f\n")):
+        (tmp_path / name).write_text(text)
+    env = {**os.environ, "DOCKER_BUILDKIT": "0"}
+    argv = [builder.executable, "build", "--network=none", "-q", "--no-cache"]  # type: ignore[attr-defined]
+    rejected = subprocess.run([*argv, "-f", str(tmp_path / "with"), str(tmp_path)], env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert rejected.returncode != 0 and "the --chmod option requires BuildKit" in rejected.stdout + rejected.stderr
+    plain = subprocess.run([*argv, "-f", str(tmp_path / "without"), str(tmp_path)], env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert plain.returncode == 0, plain.stderr
+    builder.run("image", "rm", "-f", plain.stdout.strip())  # type: ignore[attr-defined]
