@@ -73,7 +73,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.transforms._chown import paths, readers
+from dockerfix.transforms._chown import modes, paths, readers
 from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
@@ -300,6 +300,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     edits: list[Edit] = []
     details: list[str] = []
     touched: list[int] = []
+    copy_edits: dict[int, list[Edit]] = {}
     for j in _stage_range(a, idx):
         other = a.instructions[j]
         if other.keyword not in ("COPY", "ADD", "RUN"):
@@ -312,12 +313,14 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
             continue
         if other.keyword in ("COPY", "ADD"):
             e, d = _copy_edit(a, j, ops, idx, targets, basis)
+            copy_edits[j] = e
         else:
             e, d = _run_edit(a, j, ops, idx, basis)
         edits.extend(e)
         details.extend(d)
         if e:
             touched.append(j)
+    touched = modes.keep_safe(a, idx, touched, edits, details, basis, copy_edits)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
     if not touched:

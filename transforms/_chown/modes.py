@@ -51,6 +51,7 @@ _NEW_FLAGS = {"RUN": {"mount", "network", "security"}, "COPY": {"chmod", "link",
 _WHO = {"u": 0o700, "g": 0o070, "o": 0o007}
 _PERM = {"r": 0o444, "w": 0o222, "x": 0o111}
 CREATED = "--chmod would give a directory it creates outside the target the mode on BuildKit 0.21+"
+_TEST = re.compile(r"(^|[\s;&|(!])(\[\[?|test)\s")
 MODE_READERS = frozenset("cp test [ [[ stat".split())
 
 
@@ -90,6 +91,8 @@ def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # ty
         return _left(tag, f"{reader}, which would see the final modes earlier")
     if assumed and assumed not in basis.assumptions:
         basis.assumptions.append(assumed)
+    if assumed:
+        a.memo.setdefault((_UNPROVEN, idx), set()).add(j)  # type: ignore[union-attr]
     flag = f"--chmod={mode}"
     existing = ins.flag("chmod")
     if existing is not None:
@@ -103,6 +106,29 @@ def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # ty
     at = ins.raw(ins.args_offset)
     return [Edit(at, at, flag + " ")], [f"{tag} gets {flag} (its files land under {ca.dest}, the kept step sets their "
                                         "directories)"], None
+
+
+_UNPROVEN = "chown-layer:chmod-unproven"
+
+
+def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], details: list[str], basis: Basis,
+              copy_edits: dict[int, list[Edit]]) -> list[int]:
+    """Drop the --chmod edits that rest only on the builder assumption when the rest of the fix needs none: a safe
+    fix that saves less beats an unsafe one. Returns the steps still touched (``edits``, ``details`` change in
+    place)."""
+    unproven = [j for j in touched if j in a.memo.get((_UNPROVEN, idx), set())]  # type: ignore[operator]
+    _, assumed = builder_basis(a)
+    others = [x for x in basis.assumptions if x != assumed]
+    if not unproven or others or len(unproven) == len(touched):
+        return touched
+    for j in unproven:
+        for e in copy_edits.get(j, []):
+            edits.remove(e)
+        line = a.instructions[j].line
+        details[:] = [d for d in details if not d.startswith(f"line {line}: COPY gets --chmod")]
+        details.append(f"line {line}: COPY: its mode is left to the kept step (a --chmod would assume {assumed})")
+    basis.assumptions.remove(assumed)  # type: ignore[arg-type]
+    return [j for j in touched if j not in unproven]
 
 
 def _left(tag: str, why: str) -> tuple[list[Edit], list[str], str]:
@@ -193,6 +219,9 @@ def _mode_reader(a: Analysis, j: int, idx: int, targets: list[str], chmods: list
         rs = a.run_script(k)
         if rs is None:
             return f"the RUN at line {a.instructions[k].line} cannot be analysed"
+        if _TEST.search(a.instructions[k].logical) and any(t in a.instructions[k].logical for t in targets):
+            # A `[ … ]` condition is not a command of the parsed script: its text is enough to be careful.
+            return f"a test at line {a.instructions[k].line} reads the modes of the paths it names"
         for cmd, cwd in walk(rs.script, rs.env, a.state(k).workdir):
             if k == idx and cmd.start >= first.start:
                 break
