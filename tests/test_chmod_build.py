@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from dockerfix.refactor.engine import run
 from dockerfix.refactor.images.build import Builder
 from dockerfix.refactor.images.image import FileRecord, flatten, load_image
+
+from .testbases import table
 
 FACTS = """\
 FROM localhost/dockerfix-base
@@ -80,3 +83,44 @@ def test_fact_classic_builder_rejects_copy_chmod(builder: Builder, tmp_path: Pat
                            text=True, timeout=300)
     assert plain.returncode == 0, plain.stderr
     builder.run("image", "rm", "-f", plain.stdout.strip())  # type: ignore[attr-defined]
+
+
+SYMBOLIC_DIR = "FROM localhost/dockerfix-base\nCOPY site/ /srv/www/\nRUN chmod -R g+w /srv/www\n"
+
+
+def _site(tmp_path: Path) -> Path:
+    (tmp_path / "site" / "css").mkdir(parents=True)
+    (tmp_path / "site" / "index.html").write_text("<p>hi</p>\n" * 500)
+    (tmp_path / "site" / "index.html").chmod(0o644)
+    (tmp_path / "site" / "css" / "a.css").write_text("p{}\n")
+    (tmp_path / "site" / "css" / "a.css").chmod(0o644)
+    (tmp_path / "site" / "css").chmod(0o755)
+    return tmp_path
+
+
+@pytest.mark.build
+def test_harness_catches_a_symbolic_chmod_turned_octal_on_a_directory_copy(builder: Builder, tmp_path: Path) -> None:
+    """Why a symbolic mode gets --chmod only for one file: on a directory copy the copied directory css/ gets the
+    files' octal (0664, no x) and the kept `find … -perm -g+w` only adds bits, so css/ ends 0664, not 0775."""
+    from dockerfix.refactor.images.verify import verify
+
+    ctx = _site(tmp_path)
+    (ctx / "Dockerfile").write_text(SYMBOLIC_DIR)
+    assert "--chmod" not in run(SYMBOLIC_DIR, ["chown-layer"], True, path=ctx / "Dockerfile", bases=table()).output
+    (ctx / "Dockerfile.wrong").write_text(SYMBOLIC_DIR.replace("COPY site/", "COPY --chmod=664 site/").replace(
+        "RUN chmod -R g+w /srv/www", "RUN find /srv/www ! -type l ! -perm -g+w -exec chmod g+w {} +"))
+    result = verify(ctx / "Dockerfile", ctx / "Dockerfile.wrong", ctx, builder)
+    assert any(d.path == "/srv/www/css" and d.field == "mode" for d in result.differences), \
+        [d.text for d in result.differences]
+
+
+@pytest.mark.build
+def test_harness_catches_a_wrong_octal_for_a_symbolic_mode(builder: Builder, tmp_path: Path) -> None:
+    from dockerfix.refactor.images.verify import verify
+
+    sample = Path(__file__).parent.parent / "samples" / "chmod-symbolic"
+    wrong = (sample / "Dockerfile.fixed").read_text().replace("--chmod=664", "--chmod=666")
+    (tmp_path / "Dockerfile.wrong").write_text(wrong)
+    result = verify(sample / "Dockerfile", tmp_path / "Dockerfile.wrong", sample, builder)
+    assert any(d.path == "/etc/app.conf" and d.field == "mode" for d in result.differences), \
+        [d.text for d in result.differences]
