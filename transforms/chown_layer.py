@@ -19,6 +19,14 @@ What the fix does:
    tar -C, unzip -d, pip install --target, curl -o, wget -O, touch, ln, install) get the ownership in
    the same step, appended as `&& chown -R U:G PATH` (a fresh path) or as a `find` (a path that
    already had content).
+   For `chmod -R`, such a COPY gets `--chmod=OCTAL` instead (or as well) where every builder the file's
+   syntax allows gives the same final modes (transforms/_chown/modes.py states the rules): octal only (buildah
+   1.28 rejects symbolic; BuildKit from Dockerfile 1.14), only where every directory the COPY creates or touches
+   lies under the target (BuildKit 0.21+ gives those directories the mode, buildah 1.28 and BuildKit 0.13 only
+   the copied subdirectories: the kept step settles them either way); a symbolic mode as the octal it gives the
+   one context file copied to a file path. The classic builder rejects --chmod: without a `# syntax=` of 1.2+ or
+   another BuildKit/buildah-only feature in the file, the fix assumes BuildKit or buildah (unsafe), and a fix that
+   is safe without the --chmod drops it.
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
    (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
