@@ -124,3 +124,27 @@ def test_harness_catches_a_wrong_octal_for_a_symbolic_mode(builder: Builder, tmp
     result = verify(sample / "Dockerfile", tmp_path / "Dockerfile.wrong", sample, builder)
     assert any(d.path == "/etc/app.conf" and d.field == "mode" for d in result.differences), \
         [d.text for d in result.differences]
+
+
+FROM_STAGE = """\
+# syntax=docker/dockerfile:1
+FROM localhost/dockerfix-base AS b
+RUN mkdir -p /out/bin/sub && head -c 50000 /bin/busybox > /out/bin/t && echo y > /out/bin/sub/u \\
+ && chmod 600 /out/bin/sub/u && chmod 4755 /out/bin/t && ln -s t /out/bin/link && ln -s /etc/passwd /out/bin/abs
+FROM localhost/dockerfix-base
+COPY --from=b /out/bin/ /opt/bin/
+RUN chmod -R 750 /opt
+"""
+
+
+@pytest.mark.build
+def test_copy_from_a_stage_gets_chmod_and_builds_the_same(builder: Builder, tmp_path: Path) -> None:
+    """An octal mode needs no source modes: a COPY --from (setuid file, subdirectory, symlinks) gets --chmod too."""
+    from dockerfix.refactor.images.verify import verify
+
+    (tmp_path / "Dockerfile").write_text(FROM_STAGE)
+    fixed = run(FROM_STAGE, ["chown-layer"], path=tmp_path / "Dockerfile", bases=table()).output
+    assert "COPY --from=b --chmod=750 /out/bin/ /opt/bin/\n" in fixed and "RUN find /opt ! -type l" in fixed
+    (tmp_path / "Dockerfile.fixed").write_text(fixed)
+    result = verify(tmp_path / "Dockerfile", tmp_path / "Dockerfile.fixed", tmp_path, builder)
+    assert [d.text for d in result.differences] == [] and result.saved_bytes >= 50_000
