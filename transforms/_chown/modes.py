@@ -7,7 +7,10 @@ Builder behaviour this rests on (docs/builder-semantics.md, "COPY --chmod"; test
   created directories and an existing destination the mode too (moby/moby#49851, moby/buildkit#5943), with dockerd's
   umask on created ones (moby/buildkit#6801). So --chmod is added only where every directory the COPY creates or
   touches lies under the chmod target, whose parent exists: the kept `find … ! -perm MODE -exec chmod MODE` then
-  sets each of them to MODE on every version, and nothing outside the target changes.
+  sets each of them to MODE on every version, and nothing outside the target changes. An existing directory above
+  the files is left alone: BuildKit's copy (tonistiigi/fsutil copy.MkdirAll) changes only directories it creates;
+  moby/buildkit#5943 reports an existing destination named with a trailing slash changed on Docker 28.3, which is
+  why a symbolic mode (below) is used only with a destination naming the file itself.
 - Only octal: buildah 1.28 rejects a symbolic --chmod, BuildKit accepts one only from Dockerfile 1.14.
 - The classic builder (DOCKER_BUILDKIT=0) rejects --chmod ("the --chmod option requires BuildKit"). The fix is safe
   only when the file is already built by BuildKit or buildah: it declares `# syntax=docker/dockerfile:1` (1.2 or
