@@ -15,6 +15,7 @@ from dockerfix.refactor.engine import run
 from dockerfix.refactor.images.build import Builder
 from dockerfix.refactor.images.image import FileRecord, flatten, load_image
 
+from . import test_chown_modes as modes_cases
 from .testbases import table
 
 FACTS = """\
@@ -148,3 +149,18 @@ def test_copy_from_a_stage_gets_chmod_and_builds_the_same(builder: Builder, tmp_
     (tmp_path / "Dockerfile.fixed").write_text(fixed)
     result = verify(tmp_path / "Dockerfile", tmp_path / "Dockerfile.fixed", tmp_path, builder)
     assert [d.text for d in result.differences] == [] and result.saved_bytes >= 50_000
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("name", sorted(modes_cases.FIXED) + sorted(modes_cases.UNSAFE))
+def test_mode_pairs_build_to_the_same_image(builder: Builder, tmp_path: Path, name: str) -> None:
+    """Every before -> after pair of tests/test_chown_modes.py builds to the same image on both builders."""
+    from dockerfix.refactor.images.verify import verify
+
+    before, after = {**modes_cases.FIXED, **modes_cases.UNSAFE}[name]
+    dockerfile = modes_cases.context(tmp_path)
+    dockerfile.write_text(before)
+    (tmp_path / "Dockerfile.fixed").write_text(after)
+    result = verify(dockerfile, tmp_path / "Dockerfile.fixed", tmp_path, builder)
+    assert [d.text for d in result.differences] == []
+    assert result.saved_bytes > 0

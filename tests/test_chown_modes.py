@@ -33,12 +33,12 @@ FIXED = {
     "existing-chmod-plus-symbolic": (B + "COPY --chmod=600 f.txt /data/f.txt\nRUN chmod -R g+r /data\n",
                                      B + "COPY --chmod=640 f.txt /data/f.txt\nRUN find /data ! -type l ! -perm -g+r "
                                      "-exec chmod g+r {} +\n"),
-    "octal-then-symbolic": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R 700 /data && chmod -R g+w /data\n",
-                            S + B + "COPY --chmod=720 f.txt /data/f.txt\nRUN find /data ! -type l ! -perm 700 -exec "
-                            "chmod 700 {} + && find /data ! -type l ! -perm -g+w -exec chmod g+w {} +\n"),
-    "symbolic-then-octal": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R g+w /data && chmod -R 700 /data\n",
-                            S + B + "COPY --chmod=700 f.txt /data/f.txt\nRUN find /data ! -type l ! -perm -g+w -exec "
-                            "chmod g+w {} + && find /data ! -type l ! -perm 700 -exec chmod 700 {} +\n"),
+    "octal-then-symbolic": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R 755 /data && chmod -R u+w /data\n",
+                            S + B + "COPY --chmod=755 f.txt /data/f.txt\nRUN find /data ! -type l ! -perm 755 -exec "
+                            "chmod 755 {} + && find /data ! -type l ! -perm -u+w -exec chmod u+w {} +\n"),
+    "symbolic-then-octal": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R g+r /data && chmod -R 750 /data\n",
+                            S + B + "COPY --chmod=750 f.txt /data/f.txt\nRUN find /data ! -type l ! -perm -g+r -exec "
+                            "chmod g+r {} + && find /data ! -type l ! -perm 750 -exec chmod 750 {} +\n"),
     "buildkit-flag-elsewhere": (B + "RUN --mount=type=cache,target=/c true\nCOPY f.txt /data/f.txt\n"
                                 "RUN chmod -R 755 /data\n",
                                 B + f"RUN --mount=type=cache,target=/c true\nCOPY --chmod=755 f.txt /data/f.txt\n"
@@ -53,6 +53,10 @@ FIXED = {
 
 # name -> (Dockerfile, the reason the details give): the COPY keeps no --chmod.
 LEFT = {
+    "kept-steps-disagree": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R 700 /data && chmod -R g+w /data\n",
+                            "so --chmod would save nothing"),
+    "kept-steps-disagree-symbolic-first": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R g+w /data && chmod -R 700 "
+                                           "/data\n", "so --chmod would save nothing"),
     "setuid-mode": (S + B + "COPY f.txt /data/f.txt\nRUN chmod -R 4755 /data\n", "setuid/setgid/sticky"),
     "created-parent-outside-target": (S + B + "COPY f.txt /new/deep/f.txt\nRUN chmod -R 755 /new/deep\n",
                                       "outside the target the mode on BuildKit 0.21+"),

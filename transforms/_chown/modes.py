@@ -23,6 +23,8 @@ Builder behaviour this rests on (docs/builder-semantics.md, "COPY --chmod"; test
   (buildah drops them on COPY, BuildKit keeps them).
 - Modes with setuid/setgid/sticky digits are refused: root's chown clears setuid/setgid, so the order against a
   chown would matter.
+- Several chmods on one path: --chmod only when the kept `find`s, in order, leave a file of the final mode alone
+  (`chmod -R 700 && chmod -R g+w` would flip it to 700 and back, storing it again: no saving, no edit).
 - A step between the COPY and the chmod that sees the modes (plain `cp` keeps them, `test`/`[` reads them) would
   see the final ones earlier: the COPY is left as is.
 """
@@ -86,6 +88,9 @@ def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # ty
     mode, why = _final_mode(a, j, ins, ca, chmods)
     if mode is None:
         return _left(tag, why)
+    if not _settled(int(mode, 8), chmods):
+        return _left(tag, f"the kept steps would change files of mode {mode} again (`chmod "
+                     f"{' then '.join(op.mode or '' for op in chmods)}`), so --chmod would save nothing")
     ok, assumed = builder_basis(a)
     if not ok:
         return _left(tag, assumed or "")
@@ -210,6 +215,15 @@ def _apply(mode: int, chmods: list[Op]) -> int | None:
             mask = sum(_WHO[c] for c in set(who.replace("a", "ugo")))
             mode |= mask & sum(_PERM[c] for c in set(perms))
     return mode
+
+
+def _settled(mode: int, chmods: list[Op]) -> bool:
+    """Whether the kept `find`s, in order, leave a file of ``mode`` alone (else it is stored again anyway)."""
+    for op in chmods:
+        after = _apply(mode, [op])
+        if after is None or after != mode:
+            return False
+    return True
 
 
 def _mode_reader(a: Analysis, j: int, idx: int, targets: list[str], chmods: list[Op]) -> str | None:
