@@ -308,7 +308,6 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     edits: list[Edit] = []
     details: list[str] = []
     touched: list[int] = []
-    copy_edits: dict[int, list[Edit]] = {}
     for j in _stage_range(a, idx):
         other = a.instructions[j]
         if other.keyword not in ("COPY", "ADD", "RUN"):
@@ -321,14 +320,13 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
             continue
         if other.keyword in ("COPY", "ADD"):
             e, d = _copy_edit(a, j, ops, idx, targets, basis)
-            copy_edits[j] = e
         else:
             e, d = _run_edit(a, j, ops, idx, basis)
         edits.extend(e)
         details.extend(d)
         if e:
             touched.append(j)
-    touched = modes.keep_safe(a, idx, touched, edits, details, basis, copy_edits)
+    touched = modes.keep_safe(a, idx, touched, edits, details, basis)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
     if not touched:

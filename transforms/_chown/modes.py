@@ -97,10 +97,6 @@ def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # ty
     reader = _mode_reader(a, j, idx, [t for op in chmods for _, t in op.paths], chmods)
     if reader:
         return _left(tag, f"{reader}, which would see the final modes earlier")
-    if assumed and assumed not in basis.assumptions:
-        basis.assumptions.append(assumed)
-    if assumed:
-        a.memo.setdefault((_UNPROVEN, idx), set()).add(j)  # type: ignore[union-attr]
     flag = f"--chmod={mode}"
     existing = ins.flag("chmod")
     if existing is not None:
@@ -109,29 +105,32 @@ def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # ty
             return [], [], None
         if "\n" in text:
             return _left(tag, "its --chmod flag spans a line continuation")
-        return [Edit(existing.start, existing.end, flag)], [f"{tag}: --chmod replaced by {flag} (its files land under "
-                                                            f"{ca.dest}, the kept step sets their directories)"], None
-    at = ins.raw(ins.args_offset)
-    return [Edit(at, at, flag + " ")], [f"{tag} gets {flag} (its files land under {ca.dest}, the kept step sets their "
-                                        "directories)"], None
+        edit, note = Edit(existing.start, existing.end, flag), f"{tag}: --chmod replaced by {flag}"
+    else:
+        at = ins.raw(ins.args_offset)
+        edit, note = Edit(at, at, flag + " "), f"{tag} gets {flag}"
+    if assumed:
+        if assumed not in basis.assumptions:
+            basis.assumptions.append(assumed)
+        a.memo.setdefault((_UNPROVEN, idx), {})[j] = edit  # type: ignore[index]
+    return [edit], [f"{note} (its files land under {ca.dest}, the kept step sets their directories)"], None
 
 
 _UNPROVEN = "chown-layer:chmod-unproven"
 
 
-def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], details: list[str], basis: Basis,
-              copy_edits: dict[int, list[Edit]]) -> list[int]:
+def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], details: list[str], basis: Basis) -> list[int]:
     """Drop the --chmod edits that rest only on the builder assumption when the rest of the fix needs none: a safe
     fix that saves less beats an unsafe one. Returns the steps still touched (``edits``, ``details`` change in
     place)."""
-    unproven = [j for j in touched if j in a.memo.get((_UNPROVEN, idx), set())]  # type: ignore[operator]
+    made: dict[int, Edit] = a.memo.get((_UNPROVEN, idx), {})  # type: ignore[assignment]
+    unproven = [j for j in touched if j in made]
     _, assumed = builder_basis(a)
     others = [x for x in basis.assumptions if x != assumed]
     if not unproven or others or len(unproven) == len(touched):
         return touched
     for j in unproven:
-        for e in copy_edits.get(j, []):
-            edits.remove(e)
+        edits.remove(made[j])
         line = a.instructions[j].line
         details[:] = [d for d in details if not d.startswith(f"line {line}: COPY gets --chmod")]
         details.append(f"line {line}: COPY: its mode is left to the kept step (a --chmod would assume {assumed})")
