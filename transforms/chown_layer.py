@@ -19,7 +19,7 @@ What the fix does:
    tar -C, unzip -d, pip install --target, curl -o, wget -O, touch, ln, install) get the ownership in
    the same step, appended as `&& chown -R U:G PATH` (a fresh path) or as a `find` (a path that
    already had content).
-   For `chmod -R`, such a COPY gets `--chmod=OCTAL` instead (or as well) where every builder the file's
+   For `chmod -R`, a COPY of step 1 gets `--chmod=OCTAL` instead (or as well) where every builder the file's
    syntax allows gives the same final modes (transforms/_chown/modes.py states the rules): octal only (buildah
    1.28 rejects symbolic; BuildKit from Dockerfile 1.14), only where every directory the COPY creates or touches
    lies under the target (BuildKit 0.21+ gives those directories the mode, buildah 1.28 and BuildKit 0.13 only
@@ -30,8 +30,22 @@ What the fix does:
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
    (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
-When nothing can move into an earlier step, there is no fix (a `find` alone would change the same
-files): the finding says why, and `check` does not fail for it.
+4. Unsafe, only when 1-3 move nothing: a root RUN whose code the analysis cannot read (`curl … | sh`, a script
+   not from the build context, a program it cannot follow, a JSON-form RUN) is the reason no earlier step may
+   take the ownership. It then runs as the owner: `USER U:G` before it, the user it ran as after it (the spelling
+   of the USER in effect; over a base whose User is empty, `USER root` only when a later USER of the stage sets
+   the config anyway), so earlier steps take the ownership and what it writes under the target already has it.
+   Only for a `chown -R U:G` whose user and group exist at that step (or are numeric), a step known to run as
+   root (USER root/0, or the base's default user read or documented as root), not the chown's own RUN, and not
+   a step that also runs a command the analysis knows to see owners (`cp -a`, `su`, …), nor a step whose WORKDIR
+   may not exist yet (buildah makes it at that step, as the user it runs as). Its details say what it
+   assumes: the step writes nothing outside the target (there its files would get the owner, or could not be
+   written), does not archive, copy or act on the owners it sees (now the owner's), needs no root rights, and
+   $HOME-dependent files it writes (~/.gitconfig, caches) move to the owner's home. USER sets the user and
+   group of RUN steps only, and is part of the image config. Where 1-3 move something, that safe fix is the
+   one offered, and its details name the wrap and what it would add.
+When nothing can move into an earlier step (not even with 4), there is no fix (a `find` alone would change the
+same files): the finding says why (and why 4 was not offered), and `check` does not fail for it.
 
 Facts a fix rests on, and where each comes from. A fix is safe only when every one is proven by the
 Dockerfile or read from the base image (or is a documented default of a well-known base, listed below,
@@ -81,7 +95,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.transforms._chown import modes, paths, readers
+from dockerfix.transforms._chown import modes, paths, readers, userwrap
 from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
@@ -305,36 +319,33 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                 limit, limit_why = j, f"the RUN at line {a.instructions[j].line}: {why}"
                 break
     base_user = _base_user_root(a, idx, basis)
-    edits: list[Edit] = []
-    details: list[str] = []
-    touched: list[int] = []
-    for j in _stage_range(a, idx):
-        other = a.instructions[j]
-        if other.keyword not in ("COPY", "ADD", "RUN"):
-            continue
-        if j < limit or (j == limit and other.keyword != "RUN"):
-            if other.keyword in ("COPY", "ADD") and _copy_dest_under(a, j, targets) or other.keyword == "RUN" and \
-                    _run_edit(a, j, ops, idx, Basis())[0]:
-                details.append(f"line {other.line}: {other.keyword} left as is: {limit_why}, which would see the new "
-                               "owners earlier")
-            continue
-        if other.keyword in ("COPY", "ADD"):
-            e, d = _copy_edit(a, j, ops, idx, targets, basis)
-        else:
-            e, d = _run_edit(a, j, ops, idx, basis)
-        edits.extend(e)
-        details.extend(d)
-        if e:
-            touched.append(j)
+    safe_basis = Basis(list(basis.defaults), list(basis.assumptions))
+    edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
     touched = modes.keep_safe(a, idx, touched, edits, details, basis)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
+    wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit)
+    if wrap is not None:
+        # Unsafe: the steps that would see the owners run as the owner (transforms/_chown/userwrap.py).
+        try:
+            w_edits, w_details, w_touched = _take(a, idx, ops, targets, safe_basis, wrap.limit, wrap.limit_why,
+                                                  wrap.steps)
+        except Refuse as why:
+            w_edits, w_details, w_touched, no_wrap = [], [], [], f"running the steps as the owner is not offered: {why}"
+        if w_touched and not touched:
+            basis, touched = safe_basis, w_touched + wrap.steps
+            edits, details = w_edits + wrap.edits, sorted(w_details + wrap.details, key=_line_of)
+            basis.assumptions.extend(wrap.assumptions)
+        elif set(w_touched) - set(touched):
+            details.append(userwrap.alternative(a, wrap, sorted(set(w_touched) - set(touched))))
+        elif not touched and no_wrap is None:
+            no_wrap = userwrap.moves_nothing(a, wrap)
     if not touched:
         why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
             "no earlier step of this stage writes under the target"
         return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
                        f"step can take the ownership ({why}); a `find` alone would change the same files",
-                       None, details)
+                       None, details + ([no_wrap] if no_wrap else []))
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)
@@ -352,6 +363,38 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     saving, partial = estimate(a, touched)
     return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
                    saving_partial=partial)
+
+
+def _take(a: Analysis, idx: int, ops: list[Op], targets: list[str], basis: Basis, limit: int, limit_why: str,
+          skip: tuple[int, ...] | list[int] = ()) -> tuple[list[Edit], list[str], list[int]]:
+    """The edits of the steps after ``limit`` that take the ownership, their details, and the steps edited."""
+    edits: list[Edit] = []
+    details: list[str] = []
+    touched: list[int] = []
+    for j in _stage_range(a, idx):
+        other = a.instructions[j]
+        if other.keyword not in ("COPY", "ADD", "RUN") or j in skip:
+            continue
+        if j < limit or (j == limit and other.keyword != "RUN"):
+            if other.keyword in ("COPY", "ADD") and _copy_dest_under(a, j, targets) or other.keyword == "RUN" and \
+                    _run_edit(a, j, ops, idx, Basis())[0]:
+                details.append(f"line {other.line}: {other.keyword} left as is: {limit_why}, which would see the new "
+                               "owners earlier")
+            continue
+        if other.keyword in ("COPY", "ADD"):
+            e, d = _copy_edit(a, j, ops, idx, targets, basis)
+        else:
+            e, d = _run_edit(a, j, ops, idx, basis)
+        edits.extend(e)
+        details.extend(d)
+        if e:
+            touched.append(j)
+    return edits, details, touched
+
+
+def _line_of(detail: str) -> int:
+    m = re.match(r"line (\d+):", detail)
+    return int(m.group(1)) if m else 0
 
 
 def _first_cmd(ops: list[Op]) -> Command:
