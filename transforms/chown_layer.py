@@ -349,7 +349,8 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)
-    what = "the mode" if all(op.kind == "chmod" for op in ops) else "ownership"
+    kinds = {op.kind == "chmod" for op in ops}
+    what = {frozenset([True]): "the mode", frozenset([False]): "ownership"}.get(frozenset(kinds), "ownership and mode")
     message = (f"`{verb}` stores every file under {where} again in a new layer; {what} moved into "
                f"{moved} earlier step{'s' if moved != 1 else ''}, the step now changes only what is still wrong")
     details.append(f"line {ins.line}: kept as a `find` that changes only paths still wrong "
