@@ -70,7 +70,7 @@ def test_fact_copy_chmod_on_directories(facts: dict[str, FileRecord]) -> None:
 
 @pytest.mark.build
 @pytest.mark.parametrize("builder", ["docker"], indirect=True)
-def test_fact_classic_builder_rejects_copy_chmod(builder: Builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fact_classic_builder_rejects_copy_chmod(builder: Builder, tmp_path: Path) -> None:
     """The classic builder (DOCKER_BUILDKIT=0) refuses the flag; the same file without it builds."""
     (tmp_path / "f").write_text("f\n")
     for name, text in (("with", "FROM scratch\nCOPY --chmod=755 f /f\n"), ("without", "FROM scratch\nCOPY f /f\n")):

@@ -77,9 +77,11 @@ LEFT = {
     "cp-sees-the-mode": (S + B + "COPY f.txt /data/f.txt\nRUN cp /data/f.txt /usr/f.txt\nRUN chmod -R 755 /data\n",
                          "`cp` at line 4 reads the modes"),
     "test-command-sees-the-mode": (S + B + "COPY f.txt /data/f.txt\nRUN test -x /data/f.txt || echo no > /no\n"
-                                   "RUN chmod -R 755 /data\n", "line 4 reads the modes"),
+                                   "RUN chmod -R 755 /data\n", "at line 4 may read the modes"),
+    "test-in-workdir": (S + B + "WORKDIR /data\nCOPY f.txt f.txt\nRUN [ -x f.txt ] || echo no > /no\n"
+                        "RUN chmod -R 755 /data\n", "at line 5 may read the modes"),
     "test-sees-the-mode": (S + B + "COPY f.txt /data/f.txt\nRUN [ -x /data/f.txt ] || echo no > /no\n"
-                           "RUN chmod -R 755 /data\n", "reads the modes"),
+                           "RUN chmod -R 755 /data\n", "at line 4 may read the modes"),
     "existing-symbolic-chmod": (B + "COPY --chmod=u+x f.txt /data/f.txt\nRUN chmod -R 755 /data\n",
                                 "is not a plain octal mode"),
 }

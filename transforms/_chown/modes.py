@@ -49,7 +49,6 @@ _ANY_OCTAL = re.compile(r"^[0-7]{3,4}$")
 # `docker/dockerfile:1`, `:1.2` and later, `:labs`, `-upstream`, a digest: frontends with COPY --chmod (1.2+).
 _SYNTAX = re.compile(r"^(?:docker\.io/)?docker/dockerfile(?:-upstream)?:(?P<v>1|1\.(?P<minor>\d+)(?:[.-][\w.-]*)?|"
                      r"1-labs|labs|latest)(?:@sha256:[0-9a-f]+)?$")
-_HEREDOC = re.compile(r"<<-?[\"']?[A-Za-z_]")
 # Flags only BuildKit or buildah accept: the classic builder rejects them.
 _NEW_FLAGS = {"RUN": {"mount", "network", "security"}, "COPY": {"chmod", "link", "parents", "exclude"},
               "ADD": {"chmod", "link", "checksum", "keep-git-dir", "exclude"}}
@@ -79,8 +78,8 @@ def builder_basis(a: Analysis) -> tuple[bool, str | None]:
 def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # type: ignore[no-untyped-def]
                basis: Basis) -> tuple[list[Edit], list[str], str | None]:
     """The `--chmod` edit for the COPY at ``j`` that the chmod operations in ``covering`` reach, with its notes; no
-    edit, and why, when it cannot carry the mode (the assumption it rests on goes into ``basis``). The caller has proven the directories above each target and that
-    no symlink lies from a target down to the destination."""
+    edit, and why, when it cannot carry the mode (the assumption it rests on goes into ``basis``). The caller has
+    proven the directories above each target and that no symlink lies from a target down to the destination."""
     tag = f"line {ins.line}: {ins.keyword}"
     chmods = [op for op in covering if op.kind == "chmod"]
     if not chmods:
@@ -119,7 +118,8 @@ def copy_chmod(a: Analysis, j: int, ins, ca, covering: list[Op], idx: int,  # ty
 _UNPROVEN = "chown-layer:chmod-unproven"
 
 
-def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], details: list[str], basis: Basis) -> list[int]:
+def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], details: list[str],
+              basis: Basis) -> list[int]:
     """Drop the --chmod edits that rest only on the builder assumption when the rest of the fix needs none: a safe
     fix that saves less beats an unsafe one. Returns the steps still touched (``edits``, ``details`` change in
     place)."""
@@ -153,7 +153,8 @@ def merged(edits: list[Edit]) -> list[Edit]:
     return out
 
 
-def _final_mode(a: Analysis, j: int, ins, ca, chmods: list[Op]) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]
+def _final_mode(a: Analysis, j: int, ins, ca,  # type: ignore[no-untyped-def]
+                chmods: list[Op]) -> tuple[str | None, str]:
     if ins.keyword != "COPY":
         return None, "ADD is left alone (archives and URLs)"
     if ins.heredocs or any(s.startswith("<<") for s in ca.sources):
@@ -209,7 +210,7 @@ def _apply(mode: int, chmods: list[Op]) -> int | None:
             continue
         for clause in spec.split(","):
             who, plus, perms = clause.partition("+")
-            if not plus or not who or not perms or any(c not in "ugoa" for c in who) or any(c not in "rwx" for c in perms):
+            if not plus or not who or not perms or set(who) - set("ugoa") or set(perms) - set("rwx"):
                 return None
             mask = sum(_WHO[c] for c in set(who.replace("a", "ugo")))
             mode |= mask & sum(_PERM[c] for c in set(perms))
@@ -235,9 +236,11 @@ def _mode_reader(a: Analysis, j: int, idx: int, targets: list[str], chmods: list
         rs = a.run_script(k)
         if rs is None:
             return f"the RUN at line {a.instructions[k].line} cannot be analysed"
-        if _TEST.search(a.instructions[k].logical) and any(t in a.instructions[k].logical for t in targets):
+        text, cwd0 = a.instructions[k].logical, a.state(k).workdir
+        if _TEST.search(text) and (any(t in text for t in targets) or cwd0 is None or any(
+                is_under(cwd0, t) or is_under(t, cwd0) for t in targets if cwd0 != "/")):
             # A `[ … ]` condition is not a command of the parsed script: its text is enough to be careful.
-            return f"a test at line {a.instructions[k].line} reads the modes of the paths it names"
+            return f"a test at line {a.instructions[k].line} may read the modes of the paths it names"
         for cmd, cwd in walk(rs.script, rs.env, a.state(k).workdir):
             if k == idx and cmd.start >= first.start:
                 break
