@@ -48,10 +48,6 @@ UNCHANGED: dict[str, tuple[str, dict[str, str]]] = {
     "F4-chmod-follows-named-symlink": (B + "RUN mkdir -p /usr/local/share/man/man1 && echo x > /usr/local/share/man/man1/t.1"
                                        " && chmod 600 /usr/local/share/man/man1/t.1 && ln -s share/man /usr/local/man\n"
                                        "RUN chmod -R 755 /usr/local/man\n", {}),
-    "F4-chmod-appended-through-link": (B + "RUN mkdir -p /var/log/myapp && echo log > /var/log/myapp/old.log && chmod 640 "
-                                       "/var/log/myapp/old.log\nCOPY app.sh /srv/app/app.sh\n"
-                                       "RUN ln -s /var/log/myapp /srv/app/logs\nRUN chmod -R 755 /srv/app\n",
-                                       {"app.sh": "echo hi\n"}),
     # F5: an ARG does not cross FROM: ${APP_DIR} is empty in the child stage.
     "F5-arg-child-stage": ("FROM localhost/dockerfix-base AS base\nARG APP_DIR=/srv/app\nFROM base\n"
                            "COPY a.txt /srv/app/a.txt\nCOPY b.txt ${APP_DIR}/b.txt\nRUN chown -R 1000:1000 /srv/app\n",
@@ -85,8 +81,7 @@ UNCHANGED: dict[str, tuple[str, dict[str, str]]] = {
     # F16: `chown -R :` changes no owner.
     "F16-chown-colon": (B + "COPY tool /opt/app/tool\nRUN chmod 4755 /opt/app/tool\nRUN chown -R : /opt/app\n",
                         {"tool": "t\n"}),
-    # R3: nothing can move into an earlier step: a `find` alone changes the same files.
-    "R3-nothing-to-move": (B + "COPY f.txt /data/f.txt\nRUN chmod -R 755 /data\n", F),
+    # R3 (now fixed with COPY --chmod, tests/test_chown_modes.py) and F4-chmod-appended-through-link: there.
     # c41: the chown runs on a tmpfs mount (BuildKit), not on the image's /data.
     "c41-mount-over-target": (B + "COPY f.txt /data/f.txt\nRUN --mount=type=tmpfs,target=/data chown -R 1000:1000 /data\n",
                               F),

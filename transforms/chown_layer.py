@@ -20,6 +20,14 @@ What the fix does:
    tar -C, unzip -d, pip install --target, curl -o, wget -O, touch, ln, install) get the ownership in
    the same step, appended as `&& chown -R U:G PATH` (a fresh path) or as a `find` (a path that
    already had content).
+   For `chmod -R`, a COPY of step 1 gets `--chmod=OCTAL` instead (or as well) where every builder the file's
+   syntax allows gives the same final modes (transforms/_chown/modes.py states the rules): octal only (buildah
+   1.28 rejects symbolic; BuildKit from Dockerfile 1.14), only where every directory the COPY creates or touches
+   lies under the target (BuildKit 0.21+ gives those directories the mode, buildah 1.28 and BuildKit 0.13 only
+   the copied subdirectories: the kept step settles them either way); a symbolic mode as the octal it gives the
+   one context file copied to a file path. The classic builder rejects --chmod: without a `# syntax=` of 1.2+ or
+   another BuildKit/buildah-only feature in the file, the fix assumes BuildKit or buildah (unsafe), and a fix that
+   is safe without the --chmod drops it.
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
    (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
@@ -90,7 +98,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.transforms._chown import caps, paths, readers, userwrap
+from dockerfix.transforms._chown import caps, modes, paths, readers, userwrap
 from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
@@ -318,6 +326,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     base_user = _base_user_root(a, idx, basis)
     safe_basis = Basis(list(basis.defaults), list(basis.assumptions))
     edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
+    touched = modes.keep_safe(a, idx, touched, edits, details, basis)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
     wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit)
@@ -350,7 +359,9 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)
-    message = (f"`{verb}` stores every file under {where} again in a new layer; ownership moved into "
+    kinds = {op.kind == "chmod" for op in ops}
+    what = {frozenset([True]): "the mode", frozenset([False]): "ownership"}.get(frozenset(kinds), "ownership and mode")
+    message = (f"`{verb}` stores every file under {where} again in a new layer; {what} moved into "
                f"{moved} earlier step{'s' if moved != 1 else ''}, the step now changes only what is still wrong")
     details.append(f"line {ins.line}: kept as a `find` that changes only paths still wrong "
                    "(base-image files, steps not analysed, directories the builder created)")
