@@ -97,9 +97,10 @@ from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
-from dockerfix.refactor.dockerfile.shell import Command, SWord, value
+from dockerfix.refactor.dockerfile.shell import Command
 from dockerfix.transforms._chown import caps, modes, paths, readers, userwrap
-from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
+from dockerfix.transforms._chown import ops as ops_mod
+from dockerfix.transforms._chown.edits import estimate, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
 
@@ -108,12 +109,6 @@ SUMMARY = "move a later `RUN chown -R`/`chmod -R` into COPY --chown and the step
 SAFE = True
 
 _TEXT_FILTER = re.compile(r"\b(chown|chgrp|chmod)\b")
-_SYMBOLIC = re.compile(r"^[ugoa]+\+[rwx]+(,[ugoa]+\+[rwx]+)*$")
-_OK_OPTS = set("RvcfhP")
-_OK_LONG = {"--recursive", "--verbose", "--changes", "--silent", "--quiet", "--no-dereference", "--preserve-root",
-            "--no-preserve-root"}
-
-
 def check(a: Analysis):  # type: ignore[no-untyped-def]
     for idx, ins in enumerate(a.instructions):
         if ins.keyword == "RUN" and _TEXT_FILTER.search(ins.logical) and ("R" in ins.logical or "--rec" in ins.logical):
@@ -150,11 +145,11 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
     for cmd, cwd in walk(rs.script, rs.env, a.state(idx).workdir):
         name = posixpath.basename(cmd.name)
         if name == "sudo" and any(posixpath.basename(w.raw) in ("chown", "chgrp", "chmod") for w in cmd.args[:3]):
-            if any(_recursive_flag(w.raw) for w in cmd.args):
+            if any(ops_mod.recursive_flag(w.raw) for w in cmd.args):
                 raise Refuse("the recursive chown/chmod runs through sudo (as a non-root user)")
         if name not in ("chown", "chgrp", "chmod"):
             continue
-        op = _parse_op(cmd, name, rs.env, cwd)
+        op = ops_mod.parse_op(cmd, name, rs.env, cwd)
         if op is None:
             continue
         if not certain(rs.script, cmd) or cmd.redirected:
@@ -164,115 +159,8 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
     return ops
 
 
-def _recursive_flag(raw: str) -> bool:
-    return raw == "--recursive" or (raw.startswith("-") and not raw.startswith("--") and "R" in raw)
-
-
-def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # type: ignore[no-untyped-def]
-    # GNU and busybox getopt permute: options may follow the owner (`chown app:app -R /srv`), except after `--`.
-    # For chmod, a word like `-w` is a mode, so only the words before the mode are options.
-    rest: list[SWord] = []
-    recursive = False
-    ended = False
-    for w in cmd.args:
-        raw = w.raw
-        if ended or not raw.startswith("-") or raw == "-" or (name == "chmod" and rest):
-            rest.append(w)
-            continue
-        if raw == "--":
-            ended = True
-            continue
-        if name == "chmod" and not _recursive_flag(raw) and raw[1:2] in "rwxXst":
-            rest.append(w)  # `chmod -x`: a mode, not an option
-            continue
-        if raw.startswith("--"):
-            if raw == "--recursive":
-                recursive = True
-            elif raw not in _OK_LONG:
-                if not recursive and not any(_recursive_flag(x.raw) for x in cmd.args):
-                    return None
-                raise Refuse(f"`{name}` option {raw} is not handled")
-        else:
-            letters = set(raw[1:])
-            if "R" in letters:
-                recursive = True
-            if not letters <= _OK_OPTS:
-                if not any(_recursive_flag(x.raw) for x in cmd.args):
-                    return None
-                raise Refuse(f"`{name}` option {raw} is not handled (-L/-H follow symlinks)")
-    if not recursive:
-        return None
-    if len(rest) < 2:
-        raise Refuse(f"`{name} -R` has no path")
-    spec, words = rest[0], rest[1:]
-    op = Op(cmd, name)
-    if name == "chmod":
-        mode = value(spec, env)
-        if mode is None or not (OCTAL.match(mode) or _SYMBOLIC.match(mode)):
-            raise Refuse(f"chmod mode {spec.raw!r} is not octal or a plain who+perm list")
-        op.mode = mode
-    else:
-        _owner(op, spec, env)
-    for w in words:
-        v = value(w, env)
-        p = join(cwd, v) if v is not None else None
-        if p is None:
-            raise Refuse(f"the path {w.raw!r} has a value the Dockerfile does not give")
-        if p == "/":
-            raise Refuse("the target is the whole filesystem (/)")
-        op.paths.append((w, p))
-    return op
-
-
-def _owner(op: Op, spec: SWord, env) -> None:  # type: ignore[no-untyped-def]
-    owner = value(spec, env)
-    if owner is None:
-        raise Refuse(f"the owner {spec.raw!r} has a value the Dockerfile does not give")
-    if op.kind == "chgrp":
-        if not owner:
-            raise Refuse(f"`chgrp -R {spec.raw}` names no group")
-        op.group, op.group_raw = owner, _requote(spec.raw, owner)
-        return
-    if ":" not in owner and "." in owner and not owner.replace(".", "").isdigit():
-        # GNU chown reads `a.b` as user.group only when no user is named `a.b`: ambiguous statically.
-        raise Refuse(f"`{spec.raw}` may be a user name with a dot or the old user.group form")
-    sep = ":" if ":" in owner else "." if "." in owner else ":"
-    user, has_sep, group = owner.partition(sep)
-    if has_sep and not group and user:
-        raise Refuse(f"`{spec.raw}` (owner with the login group) needs the passwd file to know the group")
-    if not user and not group:
-        raise Refuse(f"`chown -R {spec.raw}` changes no owner")
-    raw = spec.raw
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"' and '"' not in raw[1:-1] and "\\" not in raw:
-        # `"app:app"`, `"${U}:${G}"`: split inside the quotes and quote each part.
-        raw_user, _, raw_group = _split_raw(raw[1:-1], sep)
-        raw_user, raw_group = (f'"{raw_user}"' if raw_user else ""), (f'"{raw_group}"' if raw_group else "")
-    elif any(ch in raw for ch in "'\"\\"):
-        raw_user, raw_group = quote(user) if user else "", quote(group) if group else ""
-    else:
-        raw_user, _, raw_group = _split_raw(raw, sep)
-    op.user, op.group = user or None, group or None
-    op.user_raw, op.group_raw = raw_user or None, raw_group or None
-
-
-def _requote(raw: str, val: str) -> str:
-    return raw if not any(ch in raw for ch in "'\"\\") else quote(val)
-
-
 def _user(state) -> str:  # type: ignore[no-untyped-def]
     return "(a value the Dockerfile does not give)" if state.user == UNKNOWN else str(state.user)
-
-
-def _split_raw(raw: str, sep: str) -> tuple[str, str, str]:
-    depth = 0
-    for i, ch in enumerate(raw):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            return raw[:i], sep, raw[i + 1 :]
-    return raw, "", ""
 
 
 def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
