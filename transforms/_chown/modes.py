@@ -124,18 +124,37 @@ def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], deta
     fix that saves less beats an unsafe one. Returns the steps still touched (``edits``, ``details`` change in
     place)."""
     made: dict[int, Edit] = a.memo.get((_UNPROVEN, idx), {})  # type: ignore[assignment]
-    unproven = [j for j in touched if j in made]
+    # A --chmod the COPY's own edit dropped (its --chown stays safe without it) is in the memo but not in ``edits``.
+    unproven = [j for j in touched if j in made and _find(edits, made[j]) is not None]
     _, assumed = builder_basis(a)
     others = [x for x in basis.assumptions if x != assumed]
     if not unproven or others or len(unproven) == len(touched):
         return touched
     for j in unproven:
-        edits.remove(made[j])
+        _drop(edits, made[j])
         line = a.instructions[j].line
         details[:] = [d for d in details if not d.startswith(f"line {line}: COPY gets --chmod")]
         details.append(f"line {line}: COPY: its mode is left to the kept step (a --chmod would assume {assumed})")
     basis.assumptions.remove(assumed)  # type: ignore[arg-type]
     return [j for j in touched if j not in unproven]
+
+
+def _find(edits: list[Edit], flag: Edit) -> int | None:
+    """Where a --chmod edit is among ``edits``: itself, or joined by `merged` to the --chown at the same offset."""
+    for k, e in enumerate(edits):
+        if e == flag or (e.start == e.end == flag.start == flag.end and flag.text in e.text):
+            return k
+    return None
+
+
+def _drop(edits: list[Edit], flag: Edit) -> None:
+    k = _find(edits, flag)
+    assert k is not None
+    rest = edits[k].text.replace(flag.text, "", 1) if edits[k] != flag else ""
+    if rest:
+        edits[k] = Edit(edits[k].start, edits[k].end, rest)
+    else:
+        del edits[k]
 
 
 def _left(tag: str, why: str) -> tuple[list[Edit], list[str], str]:
