@@ -173,6 +173,12 @@ REFUSED = {
                                      f"the owner '$NB_UID' uses $NB_UID: {FROM_BASE}"),
     "set-from-the-base-env": ("FROM myorg/base\nENV NB_HOME=/home/$NB_USER\nCOPY a /home/a\nRUN chown -R 1:1 $NB_HOME\n",
                               f"the path '$NB_HOME' uses $NB_HOME, which is set from $NB_USER: {FROM_BASE}"),
+    # A VOLUME whose path is unknown may cover the target; one resolved by an assumption is a VOLUME still.
+    "volume-unknown": ("FROM myorg/base\nARG V\nVOLUME $V\nCOPY a /srv/a\nRUN chown -R 1:1 /srv\n",
+                       "the VOLUME $V has a path the Dockerfile does not give, and may cover the target (the classic "
+                       "builder and buildah discard later changes there)"),
+    "volume-assumed": ("FROM myorg/base\nARG V=/srv\nVOLUME [\"$V\"]\nCOPY a /srv/a\nRUN chown -R 1:1 /srv\n",
+                       "/srv is in the declared VOLUME /srv: the classic builder and buildah discard later changes there"),
     "arg-without-default": ("FROM myorg/base\nARG P\nCOPY a /srv/a\nRUN chown -R 1:1 $P\n",
                             "the path '$P' has a value the Dockerfile does not give"),
     "the-run-sets-it": ("FROM myorg/base\nARG P=/srv\nCOPY a /srv/a\nRUN P=$(pwd) && chown -R 1:1 $P\n",
@@ -255,3 +261,12 @@ def test_a_base_env_of_the_same_name_breaks_the_assumption_on_buildah(build_imag
     else:
         assert seen == "/srv/kong"
         assert diffs == []
+
+
+def test_an_unknown_volume_refuses_over_a_known_base_too(tmp_path: Path) -> None:
+    # Before, a VOLUME whose path was unknown was dropped, and this fix was offered as safe.
+    text = "FROM localhost/dockerfix-base\nARG V\nVOLUME $V\nCOPY a /srv/a\nRUN chown -R 1:1 /srv\n"
+    result = run(text, NAME, unsafe=True, path=_ctx(tmp_path), bases=table())
+    assert result.output == text
+    (finding,) = result.findings
+    assert finding.fix is None and "the VOLUME $V has a path the Dockerfile does not give" in finding.message

@@ -310,6 +310,9 @@ def _check_volumes(a: Analysis, idx: int, targets: list[str], basis: Basis) -> N
     state = a.state(idx)
     facts = a.base(idx)
     base_vols = facts.volumes if facts is not None else None
+    if state.unknown_volumes:
+        raise Refuse(f"the VOLUME {state.unknown_volumes[0]} has a path the Dockerfile does not give, and may cover "
+                     "the target (the classic builder and buildah discard later changes there)")
     for t in targets:
         for vol in list(state.volumes) + sorted(base_vols or ()):
             if is_under(t, vol) or is_under(vol, t):

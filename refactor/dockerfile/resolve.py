@@ -86,7 +86,8 @@ class State:
     workdir: str | None  # None: unknown (inherited from an external base image)
     user: str | None  # None: the base image's default user (root for nearly all bases)
     shell: list[str] | None  # None: the default /bin/sh -c
-    volumes: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()  # resolved, assumed values included (a volume more only makes fixes refuse)
+    unknown_volumes: tuple[str, ...] = ()  # VOLUME words whose path is unknown: a transform must not guess them away
     env_set: frozenset[str] = frozenset()  # names set by ENV: an ARG of the same name does not override them
     base_env_known: bool = False  # the external base image's ENV names are known (read, or documented defaults)
     # Values the Dockerfile gives to names whose ``env`` entry is None only because an unknown base image's ENV
@@ -277,8 +278,16 @@ def step(ins: Instruction, cur: State, global_args: dict[str, str | None], esc: 
         return replace(cur, shell=ins.json_args)
     if kw == "VOLUME":
         vols = ins.json_args if ins.json_args is not None else [w.raw for w in split_words(ins.args, esc)]
-        resolved = tuple(p for p in (cur.path(v, esc) if not v.startswith("[") else None for v in vols) if p)
-        return replace(cur, volumes=cur.volumes + resolved)
+        known: list[str] = []
+        unknown: list[str] = []
+        for v in vols:
+            got = cur.expand_assuming(v, esc) if not v.startswith("[") else None
+            p = join(cur.workdir, got.value) if isinstance(got, Assumed) else None
+            if p is None:
+                unknown.append(v)
+            else:
+                known.append(p)
+        return replace(cur, volumes=cur.volumes + tuple(known), unknown_volumes=cur.unknown_volumes + tuple(unknown))
     return cur
 
 
