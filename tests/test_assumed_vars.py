@@ -127,6 +127,16 @@ ASSUMED = {
         f"FROM myorg/base\nARG P=/srv/kong\nCOPY --chown=1000:0 a /srv/kong/a\nRUN find $P/ {KFIND}\n",
         {NO_ENV},
     ),
+    "copy-destination-from-arg": (
+        "FROM myorg/base\nARG P=/srv/kong\nCOPY a $P/a\nRUN chown -R 1000:0 $P\n",
+        f"FROM myorg/base\nARG P=/srv/kong\nCOPY --chown=1000:0 a $P/a\nRUN find $P {KFIND}\n",
+        {NO_ENV},
+    ),
+    "copy-destination-only": (
+        "FROM myorg/base\nARG P=/srv/kong\nCOPY a $P/a\nRUN chown -R 1000:0 /srv/kong\n",
+        f"FROM myorg/base\nARG P=/srv/kong\nCOPY --chown=1000:0 a $P/a\nRUN find /srv/kong {KFIND}\n",
+        {NO_ENV},
+    ),
     "owner-from-arg": (
         "FROM myorg/base\nARG U=1000\nCOPY a /srv/kong/a\nRUN chown -R ${U}:0 /srv/kong\n",
         "FROM myorg/base\nARG U=1000\nCOPY --chown=1000:0 a /srv/kong/a\n"
@@ -229,16 +239,19 @@ def test_deps_first_does_not_trust_assumed_values(tmp_path: Path, name: str) -> 
 # The shape built on the real test base, which the analysis is not told about (no bases=): the fix rests on the
 # named assumption, which holds for this base, so the images are the same.
 BUILD = "FROM localhost/dockerfix-base\nARG P=/srv/kong\nENV P=$P\nCOPY a /srv/kong/a\nRUN chown -R 1000:0 ${P}\n"
+BUILDS = {"literal-copy": BUILD, "copy-to-the-variable": BUILD.replace("COPY a /srv/kong/a", "COPY a ${P}/a")}
 
 
 @pytest.mark.build
-def test_the_assumed_fix_builds_to_the_same_image(build_image: ContextBuilds, tmp_path: Path) -> None:
-    result = run(BUILD, NAME, unsafe=True, path=_ctx(tmp_path))
+@pytest.mark.parametrize("name", sorted(BUILDS))
+def test_the_assumed_fix_builds_to_the_same_image(build_image: ContextBuilds, tmp_path: Path, name: str) -> None:
+    before = BUILDS[name]
+    result = run(before, NAME, unsafe=True, path=_ctx(tmp_path))
     (finding,) = result.findings
     assert finding.fix is not None and not finding.fix.safe
     assert "unsafe: assumes the base image 'localhost/dockerfix-base' does not set ENV P" in finding.details
-    assert result.output != BUILD
-    _, original = build_image(BUILD, F)
+    assert "COPY --chown=1000:0 a " in result.output
+    _, original = build_image(before, F)
     _, fixed = build_image(result.output, F)
     assert [d.text for d in compare_images(original, fixed)] == []
 

@@ -63,11 +63,12 @@ where a step cannot be given the owner, it is left alone with the reason.
   the COPY is left alone. For `--chown=user`, its primary group must be known the same way.
 - A variable's value in this stage: ENV and ARG of this stage (ARGs do not cross FROM). An ENV the
   stage sets to a literal is certain whatever the base. An ENV of the base image wins over an ARG of the
-  same name, so a chown path or owner resting on an ARG (or an ENV set from one, `ENV P=$P`) whose name the
-  base's ENV may set is certain only when the base's ENV names are known (read, or documented below);
-  over an unknown base it is an assumption, named ("the base image 'x' does not set ENV P"). A value that
-  only the base's ENV gives (`$NB_USER`) is refused, saying so. `--build-arg` is assumed not to override
-  ARG defaults used in COPY owners (the kept `find` uses the step's own words).
+  same name (buildah; BuildKit uses the ARG), so a chown path or owner, or a COPY destination that gets
+  --chown, resting on an ARG (or an ENV set from one, `ENV P=$P`) whose name the base's ENV may set is
+  certain only when the base's ENV names are known (read, or documented below); over an unknown base it
+  is an assumption, named ("the base image 'x' does not set ENV P"). A value that only the base's ENV
+  gives (`$NB_USER`) is refused, saying so; so is a VOLUME whose path is unknown. `--build-arg` is
+  assumed not to override ARG defaults used in COPY owners (the kept `find` uses the step's own words).
 - The targets lie outside every VOLUME: this Dockerfile's and the base image's (unknown: assumption).
 - A path that gets an appended chown still exists, as a file or directory, when its RUN ends (a later
   rm/mv, a `||` fallback, a condition: left alone).
