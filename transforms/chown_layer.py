@@ -61,8 +61,13 @@ where a step cannot be given the owner, it is left alone with the reason.
 - A user/group named in --chown exists at that COPY (an analysed useradd/adduser/groupadd before it, or
   the base image's /etc/passwd and /etc/group), else its numeric id from the Dockerfile is written, or
   the COPY is left alone. For `--chown=user`, its primary group must be known the same way.
-- A variable's value in this stage: ENV and ARG of this stage (ARGs do not cross FROM; an ARG whose name
-  the base image's ENV may set is unknown unless the base's ENV names are known); `--build-arg` is
+- A variable's value in this stage: ENV and ARG of this stage (ARGs do not cross FROM). An ENV the
+  stage sets to a literal is certain whatever the base. An ENV of the base image wins over an ARG of the
+  same name (buildah; BuildKit uses the ARG), so a chown path or owner, or a COPY destination that gets
+  --chown, resting on an ARG (or an ENV set from one, `ENV P=$P`) whose name the base's ENV may set is
+  certain only when the base's ENV names are known (read, or documented below); over an unknown base it
+  is an assumption, named ("the base image 'x' does not set ENV P"). A value that only the base's ENV
+  gives (`$NB_USER`) is refused, saying so; so is a VOLUME whose path is unknown. `--build-arg` is
   assumed not to override ARG defaults used in COPY owners (the kept `find` uses the step's own words).
 - The targets lie outside every VOLUME: this Dockerfile's and the base image's (unknown: assumption).
 - A path that gets an appended chown still exists, as a file or directory, when its RUN ends (a later
@@ -76,7 +81,8 @@ where a step cannot be given the owner, it is left alone with the reason.
 - The kept step's `find` exists: read from the base image, or a documented default; a step that removes
   it refuses; unknown: assumption. The steps without USER run as root: the base's default user.
 
-It refuses (reports, no fix) when: a target path or owner uses a variable whose value is unknown, the
+It refuses (reports, no fix) when: a target path or owner uses a variable whose value is unknown (an
+ARG without default, one the RUN sets, or one only the base image's ENV gives when it is not read), the
 step runs as a non-root USER or through sudo, a target is `/` or lies in a declared VOLUME, a --mount
 covers a target, a COPY writes a directory into an ancestor of a target (its files under the target
 cannot get an owner without re-owning the rest), a chmod mode is not octal or a plain `who+perm` list,
@@ -149,7 +155,7 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
                 raise Refuse("the recursive chown/chmod runs through sudo (as a non-root user)")
         if name not in ("chown", "chgrp", "chmod"):
             continue
-        op = ops_mod.parse_op(cmd, name, rs.env, cwd)
+        op = ops_mod.parse_op(cmd, name, rs, cwd)
         if op is None:
             continue
         if not certain(rs.script, cmd) or cmd.redirected:
@@ -188,6 +194,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         if where and any(is_under(t, join(state.workdir or "/", where) or where) for t in targets):
             raise Refuse(f"a --mount covers {where}: the step changes the mount, not the image (BuildKit)")
     basis = Basis()
+    basis.assumptions.extend(dict.fromkeys(x for op in ops for x in op.assumptions))
     _check_volumes(a, idx, targets, basis)
     for op in ops:
         if op.kind == "chmod":
@@ -304,6 +311,9 @@ def _check_volumes(a: Analysis, idx: int, targets: list[str], basis: Basis) -> N
     state = a.state(idx)
     facts = a.base(idx)
     base_vols = facts.volumes if facts is not None else None
+    if state.unknown_volumes:
+        raise Refuse(f"the VOLUME {state.unknown_volumes[0]} has a path the Dockerfile does not give, and may cover "
+                     "the target (the classic builder and buildah discard later changes there)")
     for t in targets:
         for vol in list(state.volumes) + sorted(base_vols or ()):
             if is_under(t, vol) or is_under(vol, t):

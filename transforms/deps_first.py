@@ -67,8 +67,10 @@ the lockfile the tool needs is missing; the whole COPY would write where the ins
 exec or heredoc form and needs splitting, cannot be parsed, or runs an unknown command before the install;
 a command inside a pipeline, subshell, `{ }` group, if, for, while or case is not a setup command that
 reads no project file (the RUN is not taken apart there); a folder the install reads also gets files from
-another COPY source, or an option or variable naming an input has a value the Dockerfile does not give;
-a directory the install runs in is not proven to exist before the whole COPY.
+another COPY source, or an option or variable naming an input has a value the Dockerfile does not give
+(an ARG default, or an ENV set from one, over a base image whose ENV is not known counts as not given: the
+base's ENV of that name would win, and it does not take such an assumption); a directory the install runs
+in is not proven to exist before the whole COPY.
 
 The fix is marked unsafe when the image can differ in a detail: `pip install .` split in two marks the
 dependencies as requested by the user (a REQUESTED file in their .dist-info, which `pip install .` does

@@ -10,8 +10,8 @@ from dockerfix.refactor.dockerfile import knownbases
 from dockerfix.refactor.dockerfile.basefacts import BaseFacts, BaseTable, scratch, unknown
 from dockerfix.refactor.errors import DockerfixError
 from dockerfix.refactor.dockerfile.parse import Dockerfile, Instruction, KEYWORDS, parse
-from dockerfix.refactor.dockerfile.resolve import Resolved, State, resolve, step
-from dockerfix.refactor.dockerfile.shell import Script, analyse, shebang_ok
+from dockerfix.refactor.dockerfile.resolve import Assumed, Resolved, State, Why, assuming, resolve, step
+from dockerfix.refactor.dockerfile.shell import Script, SWord, analyse, shebang_ok, value
 from dockerfix.refactor.dockerfile.words import split_words
 
 _POSIX_SHELLS = ("/bin/sh", "/bin/bash", "/bin/ash", "/bin/dash", "sh", "bash")
@@ -27,9 +27,16 @@ class RunScript:
     append_at: int  # raw offset where a command can be appended
     source: str  # the whole file's text, which the raw offsets index
     env: dict[str, str | None] = field(default_factory=dict)  # the step's variables; ones it sets are unknown
+    assumed: dict[str, Assumed] = field(default_factory=dict)  # State.assumed, less the names the step sets
+    base_env_known: bool = False  # State.base_env_known: whether a name the step does not know is the base's
+    from_base: dict[str, str] = field(default_factory=dict)  # State.from_base, less the names the step sets
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         return self.to_raw(start), self.to_raw(end - 1) + 1 if end > start else self.to_raw(start)
+
+    def value_assuming(self, word: SWord) -> Assumed | Why:
+        """A word's static value with the assumptions it rests on, or why it is unknown (``resolve.assuming``)."""
+        return assuming(lambda env: value(word, env), self.env, self.assumed, self.base_env_known, self.from_base)
 
 
 @dataclass
@@ -106,6 +113,9 @@ class Analysis:
             )
         if rs is not None:
             rs.env = {**self.state(index).env, **{name: None for name in rs.script.assigned}}
+            rs.assumed = {k: v for k, v in self.state(index).assumed.items() if k not in rs.script.assigned}
+            rs.base_env_known = self.state(index).base_env_known
+            rs.from_base = {k: v for k, v in self.state(index).from_base.items() if k not in rs.script.assigned}
         return rs
 
     def _heredoc_script(self, ins: Instruction) -> RunScript | None:

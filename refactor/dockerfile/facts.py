@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dockerfix.refactor.dockerfile.parse import Instruction
-from dockerfix.refactor.dockerfile.resolve import State, join
+from dockerfix.refactor.dockerfile.resolve import Assumed, State, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
 from dockerfix.refactor.dockerfile.words import split_words
 
@@ -22,9 +22,12 @@ class CopyArgs:
     dest_raw: str
     dest: str | None  # absolute, normalized; None when unknown
     dest_is_dir: bool  # trailing slash, or several sources
+    assumptions: tuple[str, ...] = ()  # what ``dest`` rests on (only with ``assuming``)
 
 
-def copy_args(ins: Instruction, state: State, escape: str) -> CopyArgs | None:
+def copy_args(ins: Instruction, state: State, escape: str, assuming: bool = False) -> CopyArgs | None:
+    """The sources and destination; with ``assuming``, a destination resting on assumed variable values (see
+    ``resolve.Assumed``) is resolved too, and names them: only for a caller that makes its fix unsafe by them."""
     if ins.json_args is not None:
         parts = list(ins.json_args)
     else:
@@ -32,10 +35,11 @@ def copy_args(ins: Instruction, state: State, escape: str) -> CopyArgs | None:
     if len(parts) < 2:
         return None
     *sources, dest_raw = parts
-    expanded = state.expand(dest_raw, escape)
+    got = state.expand_assuming(dest_raw, escape) if assuming else None
+    expanded = got.value if isinstance(got, Assumed) else state.expand(dest_raw, escape)
     dest = None if expanded is None else join(state.workdir, expanded)
     is_dir = (expanded or dest_raw).endswith("/") or len(sources) > 1 or (expanded in (".", "./"))
-    return CopyArgs(sources, dest_raw, dest, is_dir)
+    return CopyArgs(sources, dest_raw, dest, is_dir, tuple(sorted(got.assumptions)) if isinstance(got, Assumed) else ())
 
 
 @dataclass

@@ -6,14 +6,16 @@ ${VAR-x}, ${VAR:+x}, ${VAR+x} forms. No library implements these rules (shlex an
 POSIX sh), so it is written here, small and limited to what the transforms need.
 
 An expansion whose variable is unknown (an ARG without default, or a variable that may come from
-the base image) makes the whole word unknown: a transform that needs it must refuse.
+the base image) makes the whole word unknown: a transform that needs it must refuse. ``Noting`` tells which
+names an expansion read, so a caller can learn which (assumed) values a result rests on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,29 @@ class Word:
 
 class Unknown(Exception):
     """A variable with no value the analysis can know."""
+
+
+class Noting(Mapping[str, Optional[str]]):
+    """A view of an environment that notes the names an expansion looked up, in order."""
+
+    def __init__(self, env: Mapping[str, str | None]) -> None:
+        self._env = env
+        self.read: list[str] = []
+
+    def __getitem__(self, name: str) -> str | None:
+        self.read.append(name)
+        return self._env[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.append(name)
+        return name in self._env
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
 
 
 _PLAIN = re.compile(r"[^ \t\r\n]+")

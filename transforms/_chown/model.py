@@ -20,6 +20,7 @@ class Op:
     group_raw: str | None = None
     mode: str | None = None
     paths: list[tuple[SWord, str]] = field(default_factory=list)  # raw word, resolved absolute path
+    assumptions: list[str] = field(default_factory=list)  # what its owner and paths rest on (an unknown base's ENV)
 
 
 class Refuse(Exception):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from dockerfix.refactor.dockerfile.resolve import join
+from dockerfix.refactor.dockerfile.analysis import RunScript
+from dockerfix.refactor.dockerfile.resolve import Why, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
 from dockerfix.transforms._chown.edits import OCTAL, quote
 from dockerfix.transforms._chown.model import Op, Refuse
@@ -23,7 +24,8 @@ def recursive_flag(raw: str) -> bool:
     return raw == "--recursive" or (raw.startswith("-") and not raw.startswith("--") and "R" in raw)
 
 
-def parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # type: ignore[no-untyped-def]
+def parse_op(cmd: Command, name: str, rs: RunScript, cwd: str | None) -> Op | None:
+    env = rs.env
     # GNU and busybox getopt permute: options may follow the owner (`chown app:app -R /srv`), except after `--`.
     # For chmod, a word like `-w` is a mode, so only the words before the mode are options.
     rest: list[SWord] = []
@@ -67,22 +69,29 @@ def parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # typ
             raise Refuse(f"chmod mode {spec.raw!r} is not octal or a plain who+perm list")
         op.mode = mode
     else:
-        _owner(op, spec, env)
+        _owner(op, spec, rs)
     for w in words:
-        v = value(w, env)
-        p = join(cwd, v) if v is not None else None
+        v = _value(op, w, rs, "the path")
+        p = join(cwd, v)
         if p is None:
-            raise Refuse(f"the path {w.raw!r} has a value the Dockerfile does not give")
+            raise Refuse(f"the path {w.raw!r} is relative to a working directory the analysis cannot follow")
         if p == "/":
             raise Refuse("the target is the whole filesystem (/)")
         op.paths.append((w, p))
     return op
 
 
-def _owner(op: Op, spec: SWord, env) -> None:  # type: ignore[no-untyped-def]
-    owner = value(spec, env)
-    if owner is None:
-        raise Refuse(f"the owner {spec.raw!r} has a value the Dockerfile does not give")
+def _value(op: Op, w: SWord, rs: RunScript, what: str) -> str:
+    """The word's value; one that rests on an unknown base image's ENV not setting a name is named as assumed."""
+    got = rs.value_assuming(w)
+    if isinstance(got, Why):
+        raise Refuse(f"{what} {w.raw!r} {got}")
+    op.assumptions.extend(x for x in sorted(got.assumptions) if x not in op.assumptions)
+    return got.value
+
+
+def _owner(op: Op, spec: SWord, rs: RunScript) -> None:
+    owner = _value(op, spec, rs, "the owner")
     if op.kind == "chgrp":
         if not owner:
             raise Refuse(f"`chgrp -R {spec.raw}` names no group")

@@ -23,7 +23,7 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                basis: Basis) -> tuple[list[Edit], list[str]]:
     ins = a.instructions[j]
     st = a.state(j)
-    ca = copy_args(ins, st, a.df.escape)
+    ca = copy_args(ins, st, a.df.escape, assuming=True)
     if ca is None:
         return [], []
     if ca.dest is None:
@@ -42,7 +42,7 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
     if ins.keyword == "ADD" and any(_TAR.search(s) for s in ca.sources):
         return [], [f"{tag} left as is: ADD of a local archive honours --chown only from frontend 1.17"]
     used: list[str] = []
-    assumed: list[str] = []
+    assumed: list[str] = list(ca.assumptions)  # the destination's variables (an unknown base's ENV may set them)
     for top in {p for op in covering for _, p in op.paths if is_under(ca.dest, p)}:
         # --chown gives directories it creates the new owner: every directory above the target must exist.
         parent = proofs.real_dir(a, j, posixpath.dirname(top))
