@@ -95,3 +95,35 @@ def test_a_dropped_chmod_edit_does_not_crash_keeping_the_fix_safe(tmp_path) -> N
     assert f.fix is not None and f.fix.safe, f.details
     assert "&& chown -R 1500:1500 /opt/extra && chmod -R 750 /opt/extra" in result.output
     assert "--chmod" not in result.output
+
+
+# Fuzz case s21-i2 (seed 21): the target is a symlink that `mv` put there, so its kind is unknown; a later COPY into
+# it made the path model call it "exists" (a directory or a link to one), and `exists` passed as "no symlink on the
+# way": `&& find /var/lib/app/cache … -exec chown` was appended and re-owned /opt/real/cache through the link, which
+# the original `chown -R` (it never follows a link) left alone ("/opt/real/cache: gid 0 != 2000").
+MOVED_LINK = f"""FROM {BASE}
+RUN mkdir -p /opt/real /var/lib && ln -s /opt/real /tmp/l && mv /tmp/l /var/lib/app
+COPY f.txt /var/lib/app/f.txt
+RUN mkdir -p /var/lib/app/cache && echo x > /var/lib/app/cache/x
+RUN chown -R :2000 /var/lib/app
+"""
+
+
+def test_a_path_that_exists_but_may_be_a_link_takes_no_appended_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "f.txt").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(MOVED_LINK)
+    result = run(MOVED_LINK, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
+    assert result.output == MOVED_LINK
+    assert any("may be a symlink to a directory" in d for f in result.findings for d in f.details)
+
+
+@pytest.mark.build
+def test_the_wrong_append_through_a_moved_link_is_caught(build_image) -> None:  # type: ignore[no-untyped-def]
+    ctx = build_image.context
+    (ctx / "f.txt").write_text("hello\n")
+    _, original = build_image(MOVED_LINK)
+    wrong = MOVED_LINK.replace("echo x > /var/lib/app/cache/x\n", "echo x > /var/lib/app/cache/x && chown -R :2000 "
+                               "/var/lib/app/cache\n").replace("RUN chown -R :2000 /var/lib/app",
+                                                                "RUN find /var/lib/app ! -group 2000 -exec chown -h :2000 {} +")
+    _, bad = build_image(wrong, name="Dockerfile.wrong")
+    assert any("/opt/real/cache" in d.text for d in compare_images(original, bad))

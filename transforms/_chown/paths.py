@@ -429,13 +429,17 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     for _, evs in steps:
         for ev in evs:
             new = _apply(ev, path, kind)
+            if new is None and kind is None and ev.kind == "lazy" and ev.path == path:
+                continue  # a WORKDIR makes the path only where it is missing: it is still what the base has
             if new is None and (kind is not None or _hits(ev, path)):
                 why = f"the step at line {ev.line} may change {path}"
                 from_base = False
-            elif new is not None:
+            elif new is not None and new != kind and not (new == EXISTS and kind is None):
                 from_base = False
             kind = new
-    result = Kind(kind, defaults if kind is not None else (), why if kind is None else "", kind is None and from_base)
+    # base_unknown: the kind is unknown (or EXISTS: a directory or a link to one) only because the base was not read.
+    result = Kind(kind, defaults if kind is not None else (), why if kind is None else "",
+                  kind in (None, EXISTS) and from_base)
     a.memo[key] = result
     return result
 

@@ -8,7 +8,7 @@ import posixpath
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING, SYMLINK
 from dockerfix.refactor.dockerfile.resolve import is_under, join, normalize
-from dockerfix.transforms._chown.paths import ALL, Kind, _words, chain, events, kind_at
+from dockerfix.transforms._chown.paths import ALL, EXISTS, Kind, _words, chain, events, kind_at
 
 
 def real_dir(a: Analysis, at: int, path: str) -> Kind:
@@ -36,6 +36,9 @@ def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:
         k = kind_at(a, at, cur)
         if k.kind is None or k.kind == SYMLINK:
             return Kind(None, (), k.why or f"{cur} is a symlink", k.base_unknown)
+        if k.kind == EXISTS:
+            # `mkdir -p` or a COPY into a path of unknown kind follows a symlink there: it may still be one.
+            return Kind(None, (), f"{cur} exists but may be a symlink to a directory", k.base_unknown)
         defaults += k.defaults
         if k.kind == MISSING:
             break

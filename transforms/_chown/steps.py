@@ -177,6 +177,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
         return [], []
     made: list[tuple[str, str | None, list[Op]]] = []
     dropped: list[str] = []
+    local_links: list[str] = []
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
         # Context scripts, venvs, tool environments (refactor/context/scripts.py).
         for c in run_created(a, j, cmd, rs.env, cwd, lambda m: paths.requirements_hold(a, j, m)):
@@ -189,7 +190,9 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
             ok = (DIR, FILE) if any(op.kind == "chmod" for op in covering) else (DIR, FILE, paths.EXISTS, "symlink")
             # The appended command resolves every directory above the path, the kept step's `chown -R TOP` never
             # follows a link: from each target down to the path's parent, no symlink (and nothing unknown).
-            through = _link_on_the_way(a, j, covering, c.path)
+            through, assumed = _link_on_the_way(a, j, covering, c.path)
+            if assumed:
+                local_links.append(assumed)
             if through:
                 dropped.append(f"{c.path} ({through}, which the appended chown would follow)")
                 continue
@@ -231,15 +234,17 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
         if stale:
             pieces.append(f"find {' '.join(stale)}{find_tail(op.kind, u, g, op.mode)}")
     basis.use(local.defaults)
-    basis.assumptions.extend(x for x in local.assumptions if x not in basis.assumptions)
+    basis.assumptions.extend(x for x in local.assumptions + local_links if x not in basis.assumptions)
     text = " && ".join(pieces)
     if rs.heredoc:
         return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
     return [Edit(rs.append_at, rs.append_at, " && " + text)], notes
 
 
-def _link_on_the_way(a: Analysis, j: int, covering: list[Op], path: str) -> str | None:
-    """Why a path from a covering target down to ``path``'s parent may be a symlink once step ``j`` has run."""
+def _link_on_the_way(a: Analysis, j: int, covering: list[Op], path: str) -> tuple[str | None, str | None]:
+    """Why a path from a covering target down to ``path``'s parent may be a symlink once step ``j`` has run; else
+    None and, where that rests on the base image not making one a link, the assumption."""
+    assumed: str | None = None
     parent = posixpath.dirname(path)
     for top in {t for op in covering for _, t in op.paths if is_under(path, t)}:
         if not is_under(parent, top):
@@ -250,14 +255,19 @@ def _link_on_the_way(a: Analysis, j: int, covering: list[Op], path: str) -> str 
             cur = posixpath.join(cur, part) if part else top
             k = paths.kind_at(a, j, cur, after=True)
             if k.kind == "symlink":
-                return f"{cur} is a symlink"
+                return f"{cur} is a symlink", None
+            if k.kind == paths.EXISTS:
+                # A COPY or `mkdir -p` into a path of unknown kind follows a symlink there: it may still be one.
+                if not k.base_unknown:
+                    return f"{cur} exists but may be a symlink to a directory", None
+                assumed = assumed or f"{cur} is not a symlink in the base image {a.base(j).image!r}"  # type: ignore[union-attr]
             if k.kind is None:
                 # Unknown once the step ran (it may change the path): what it was before, and no link made there.
                 before = paths.kind_at(a, j, cur)
                 if before.kind not in (DIR, MISSING) or any(e.kind == "link" and e.path == cur
                                                              for e in paths.events(a, j)):
-                    return k.why or f"what {cur} is, is not known"
-    return None
+                    return k.why or f"what {cur} is, is not known", None
+    return None, assumed
 
 
 def _kind_word(kind: str | None) -> str:
