@@ -364,6 +364,8 @@ def _apply(ev: Event, path: str, kind: str | None) -> str | None:
             if k == "made":
                 return None
             return EXISTS if kind is None else kind
+        if below and k == "mkdir":
+            return MISSING  # `mkdir` without -p succeeds only on a path that did not exist: it is empty
         return None if below and k == "made" else kind
     if k == "fill":
         if at:
@@ -396,7 +398,7 @@ class Kind:
     kind: str | None  # DIR, FILE, SYMLINK, MISSING; None: unknown
     defaults: tuple[str, ...] = ()  # documented defaults of a well-known base this rests on
     why: str = ""  # when unknown: which step or fact left it unknown
-    base_unknown: bool = False  # unknown only because the base image was not read (no step made it unknown)
+    base_unknown: bool = False  # unknown (or EXISTS) only because the base image was not read (no step made it so)
 
 
 def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Command | None = None) -> Kind:
@@ -429,13 +431,19 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     for _, evs in steps:
         for ev in evs:
             new = _apply(ev, path, kind)
-            if new is None and (kind is not None or _hits(ev, path)):
-                why = f"the step at line {ev.line} may change {path}"
-                from_base = False
-            elif new is not None:
+            if new in (None, EXISTS):
+                # `mkdir -p` and a WORKDIR on a path the base image may have leave it what the base had, or a new
+                # directory: still unknown only because the base image was not read.
+                keeps = from_base and kind in (None, EXISTS) and ev.kind in ("mkdirp", "lazy")
+                unchanged = new == kind and not _hits(ev, path)
+                if not (keeps or unchanged) and (kind is not None or _hits(ev, path)):
+                    why = f"the step at line {ev.line} may change {path}"
+                    from_base = False
+            else:
                 from_base = False
             kind = new
-    result = Kind(kind, defaults if kind is not None else (), why if kind is None else "", kind is None and from_base)
+    vague = kind in (None, EXISTS)
+    result = Kind(kind, defaults if kind is not None else (), why if vague else "", vague and from_base)
     a.memo[key] = result
     return result
 
@@ -461,4 +469,5 @@ def _hits(ev: Event, path: str) -> bool:
 
 def _words(kind: str) -> str:
     return {DIR: "a directory", FILE: "a file", SYMLINK: "a symlink", MISSING: "absent",
-            LAZY: "a WORKDIR no RUN has used yet (buildah creates it only then)"}.get(kind, kind)
+            LAZY: "a WORKDIR no RUN has used yet (buildah creates it only then)",
+            EXISTS: "a directory or a symlink to one"}.get(kind, kind)

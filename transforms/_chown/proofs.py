@@ -1,5 +1,5 @@
-"""Proofs about paths that a COPY --chown needs, built on ``paths.kind_at``: real directories above the target,
-no symlink from the target down to the destination, nothing unknown below a tree's destination."""
+"""Proofs about paths that a COPY --chown needs, built on ``paths.kind_at``: no directory made above the target, no
+symlink from the target down to the destination, nothing unknown below a tree's destination."""
 
 from __future__ import annotations
 
@@ -8,21 +8,28 @@ import posixpath
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING, SYMLINK
 from dockerfix.refactor.dockerfile.resolve import is_under, join, normalize
-from dockerfix.transforms._chown.paths import ALL, Kind, _words, chain, events, kind_at
+from dockerfix.transforms._chown.paths import ALL, EXISTS, Kind, _words, chain, events, kind_at
 
 
-def real_dir(a: Analysis, at: int, path: str) -> Kind:
-    """Proof that ``path`` and every directory above it are real directories (no symlinks) before ``at``."""
-    defaults: list[str] = []
-    parts = [p for p in normalize(path).split("/") if p]
-    cur = "/"
-    for part in [""] + parts:
-        cur = join(cur, part) if part else "/"  # type: ignore[assignment]
-        k = kind_at(a, at, cur)
-        if k.kind != DIR:
-            return Kind(k.kind, (), k.why or f"{cur} is {_words(k.kind) if k.kind else 'unknown'}", k.base_unknown)
-        defaults += k.defaults
-    return Kind(DIR, tuple(dict.fromkeys(defaults)))
+def nothing_made_above(a: Analysis, at: int, top: str) -> Kind:
+    """Proof that a COPY into ``top`` or below it creates no directory above ``top`` on either builder: --chown
+    gives the directories it creates the new owner, and `chown -R top` re-owns none above ``top``.
+
+    When ``top`` exists at that COPY on both builders (the base image has it, or a mkdir, a RUN in it, an earlier COPY
+    made it), every directory above it exists too, and a symlink among them changes nothing: the builder writes into
+    ``top`` through it, and `chown -R top` re-owns the same tree through it. Otherwise (absent, made by a WORKDIR no
+    RUN has used yet, which buildah creates only then: at this COPY, with the new owner), its parent must exist."""
+    k = kind_at(a, at, top)
+    if k.kind in (DIR, EXISTS):  # whether ``top`` itself is a symlink is for ``no_links``
+        return Kind(DIR, k.defaults)
+    parent = posixpath.dirname(top)
+    p = kind_at(a, at, parent)
+    if p.kind in (DIR, EXISTS):
+        return Kind(DIR, p.defaults)
+    why = p.why or f"{parent} is {_words(p.kind) if p.kind else 'unknown'}"
+    if p.kind == SYMLINK:
+        why = f"{parent} is a symlink, whose target is not known to exist"
+    return Kind(p.kind, (), why, p.base_unknown)
 
 
 def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:
@@ -34,8 +41,8 @@ def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:
     for part in [""] + ([] if rel == "." else rel.split("/")):
         cur = join(cur, part) if part else top  # type: ignore[assignment]
         k = kind_at(a, at, cur)
-        if k.kind is None or k.kind == SYMLINK:
-            return Kind(None, (), k.why or f"{cur} is a symlink", k.base_unknown)
+        if k.kind in (None, SYMLINK, EXISTS):  # EXISTS: a directory, or a symlink to one
+            return Kind(None, (), k.why or f"{cur} is {_words(k.kind or SYMLINK)}", k.base_unknown)
         defaults += k.defaults
         if k.kind == MISSING:
             break
