@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dockerfix.refactor.engine import run
+from dockerfix.refactor.images.compare import compare_images, flatten
 
 from .testbases import table
 
@@ -140,3 +141,105 @@ def test_a_symlink_target_itself_keeps_the_copy_as_is() -> None:
     finding = _one(text)
     (detail,) = [d for d in finding.details if d.startswith("line 3:")]
     assert "left as is" in detail and "symlink" in detail, detail
+
+
+# Built on both builders: the Node layout on the test base (no /usr/src there), with the stub npm.
+_LOCK = (Path(__file__).resolve().parent.parent / "samples" / "deps-npm" / "package-lock.json").read_text()
+_PKG = (Path(__file__).resolve().parent.parent / "samples" / "deps-npm" / "package.json").read_text()
+NODE_FILES = {"package.json": _PKG, "package-lock.json": _LOCK, "src/index.js": "console.log(1)\n",
+              ".dockerignore": "node_modules\nDockerfile\n"}  # the harness writes the Dockerfile into the context
+NODE_BUILT = ("FROM localhost/dockerfix-base\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
+              "RUN chown -R 1000:1000 /usr/src/app\n")
+
+
+@pytest.mark.build
+def test_node_layout_fix_builds_the_same_image(build_image, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for rel, content in NODE_FILES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    after = run(NODE_BUILT, NAME, path=tmp_path / "Dockerfile", bases=table()).output
+    assert "COPY package*.json ./\n" in after and "COPY --chown=1000:1000 . .\n" in after
+    _, original = build_image(NODE_BUILT, NODE_FILES)
+    _, fixed = build_image(after, NODE_FILES)
+    assert [d.text for d in compare_images(original, fixed)] == []
+
+
+@pytest.mark.build
+def test_difference_copy_chown_into_a_fresh_workdir_makes_its_parents_with_the_owner_on_buildah(  # type: ignore[no-untyped-def]
+        build_image) -> None:
+    """Why the first COPY is left as is: buildah creates the unused WORKDIR and its missing parent /usr/src at that
+    COPY, and with --chown gives both the new owner (the original's `chown -R /usr/src/app` leaves /usr/src root's);
+    BuildKit made both at the WORKDIR, as root."""
+    wrong = NODE_BUILT.replace("COPY ", "COPY --chown=1000:1000 ").replace(
+        "RUN chown -R 1000:1000 /usr/src/app", r"RUN find /usr/src/app \( ! -user 1000 -o ! -group 1000 \) "
+        r"-exec chown -h 1000:1000 {} +")
+    _, original = build_image(NODE_BUILT, NODE_FILES)
+    _, bad = build_image(wrong, NODE_FILES)
+    diffs = sorted({d.path for d in compare_images(original, bad)})
+    assert diffs == (["/usr/src"] if build_image.builder.name == "buildah" else []), diffs
+    assert (flatten(bad)["/usr/src"].uid == 1000) == (build_image.builder.name == "buildah")
+
+
+# A listing between the COPY and the chown whose output goes only to the build log does not block the move.
+LISTING_PLAIN = {
+    "ls-al": "RUN ls -al\n",
+    "ls-l-dir": "RUN ls -l /data\n",
+    "stat": "RUN stat /data/a && echo done\n",
+    "ls-in-a-chain": "RUN set -e; ls -la /data; du -sh /data\n",
+}
+LISTING_CAPTURED = {
+    "redirected": "RUN ls -l /data > /listing.txt\n",
+    "piped": "RUN ls -l /data | grep root > /roots\n",
+    "substitution": "RUN echo \"$(stat -c %U /data/a)\" > /owner\n",
+    "exec-redirect": "RUN exec > /log; ls -l /data\n",
+    "subshell-redirect": "RUN (ls -l /data) > /listing\n",
+    "in-a-condition": "RUN if ls -l /data | grep -q root; then touch /rooted; fi\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTING_PLAIN))
+def test_a_listing_to_the_build_log_is_not_a_reader(name: str) -> None:
+    text = B + "COPY a /data/a\n" + LISTING_PLAIN[name] + "RUN chown -R 1000:1000 /data\n"
+    out = _fixed(text)
+    assert "COPY --chown=1000:1000 a /data/a\n" in out, out
+    assert _one(text).fix.safe  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", sorted(LISTING_CAPTURED))
+def test_a_listing_whose_output_is_kept_is_a_reader(name: str) -> None:
+    text = B + "COPY a /data/a\n" + LISTING_CAPTURED[name] + "RUN chown -R 1000:1000 /data\n"
+    finding = _one(text)
+    assert finding.fix is None, finding
+    assert any("line 2: COPY left as is: the RUN at line 3" in d for d in finding.details), finding.details
+
+
+def test_a_listing_in_the_chowns_own_run_before_it() -> None:
+    plain = B + "COPY a /data/a\nRUN ls -l /data && chown -R 1000:1000 /data\n"
+    assert "COPY --chown=1000:1000 a /data/a\n" in _fixed(plain)
+    kept = B + "COPY a /data/a\nRUN ls -l /data > /before && chown -R 1000:1000 /data\n"
+    assert _one(kept).fix is None
+
+
+# A relative chown path whose working directory the Dockerfile does not set: the reason says which directory.
+RELATIVE = {
+    "base-workdir": ("FROM wordpress:6-apache\nCOPY wp-content/ /var/www/html/wp-content/\n"
+                     "RUN chown -R www-data:www-data wp-content\n",
+                     "not fixed: the path 'wp-content' is relative and the working directory comes from the base "
+                     "image 'wordpress:6-apache', whose WORKDIR is not known; write the path in full or set WORKDIR"),
+    "relative-workdir": ("FROM php:8-apache\nWORKDIR sub\nCOPY a sub/a\nRUN chown -R 1000 .\n",
+                         "not fixed: the path '.' is relative and the WORKDIR at line 2 is relative to the base "
+                         "image's, which is not known"),
+    "unknown-workdir": ("FROM b\nARG D\nWORKDIR $D\nCOPY a a\nRUN chown -R 1000 a\n",
+                        "not fixed: the path 'a' is relative and the WORKDIR at line 3 has a value the Dockerfile "
+                        "does not give"),
+    "unknown-variable": ("FROM b\nCOPY a /a\nRUN chown -R 1000 $P\n",
+                         "not fixed: the path '$P' has a value the Dockerfile does not give"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RELATIVE))
+def test_a_relative_path_without_a_known_working_directory_says_why(name: str) -> None:
+    text, message = RELATIVE[name]
+    finding = _one(text, bases=None if text.startswith("FROM b") else {})
+    assert finding.fix is None and finding.message == message
+    assert _fixed(text, unsafe=True, bases={}) == text

@@ -104,7 +104,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command
-from dockerfix.transforms._chown import caps, modes, paths, readers, userwrap
+from dockerfix.transforms._chown import caps, modes, paths, proofs, readers, userwrap
 from dockerfix.transforms._chown import ops as ops_mod
 from dockerfix.transforms._chown.edits import estimate, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
@@ -155,7 +155,7 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
                 raise Refuse("the recursive chown/chmod runs through sudo (as a non-root user)")
         if name not in ("chown", "chgrp", "chmod"):
             continue
-        op = ops_mod.parse_op(cmd, name, rs, cwd)
+        op = ops_mod.parse_op(cmd, name, rs, cwd, lambda: proofs.unknown_cwd(a, idx))
         if op is None:
             continue
         if not certain(rs.script, cmd) or cmd.redirected:

@@ -74,3 +74,18 @@ def tree_clean(a: Analysis, at: int, dest: str) -> Kind:
             return Kind(None, (), k.why or f"{p} is a symlink", k.base_unknown)
         defaults += k.defaults
     return Kind(DIR, tuple(dict.fromkeys(defaults)))
+
+
+def unknown_cwd(a: Analysis, idx: int) -> str:
+    """Why a relative path's working directory is not known, and what the user could change."""
+    if a.state(idx).workdir is not None:
+        return "the working directory a `cd` before it goes to is not known"
+    workdirs = [j for j in chain(a, idx) if a.instructions[j].keyword == "WORKDIR"]
+    base = a.base(idx)
+    if workdirs:
+        ins = a.instructions[workdirs[-1]]
+        if a.state(workdirs[-1]).expand(ins.args.strip(), a.df.escape) is None:
+            return f"the WORKDIR at line {ins.line} has a value the Dockerfile does not give"
+        return f"the WORKDIR at line {ins.line} is relative to the base image's, which is not known"
+    return (f"the working directory comes from the base image{f' {base.image!r}' if base else ''}, whose WORKDIR is "
+            "not known; write the path in full or set WORKDIR")
