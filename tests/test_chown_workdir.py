@@ -243,3 +243,12 @@ def test_a_relative_path_without_a_known_working_directory_says_why(name: str) -
     finding = _one(text, bases=None if text.startswith("FROM b") else {})
     assert finding.fix is None and finding.message == message
     assert _fixed(text, unsafe=True, bases={}) == text
+
+
+def test_a_system_user_of_adduser_has_no_group_of_its_name() -> None:
+    # busybox adduser -S (and Debian's --system without --group) puts the user into nogroup: `svc:svc` names a
+    # group that does not exist, and --chown=svc:svc would fail on buildah and give gid 0 on BuildKit.
+    text = B + "RUN adduser -D -S svc\nCOPY a /data/a\nRUN chown -R svc:svc /data\n"
+    assert _fixed(text, unsafe=True) == text
+    ok = B + "RUN adduser -D -S svc\nCOPY a /data/a\nRUN chown -R svc:nogroup /data\n"
+    assert "COPY --chown=svc:nogroup a /data/a\n" in _fixed(ok)

@@ -85,7 +85,9 @@ def test_relative_paths_need_a_known_directory() -> None:
         ("useradd -Q x app", []),  # a letter useradd does not take: what is a value is not known
         ("useradd -ms", []),
         ("adduser -DHu 1004 svc", [("svc", "1004", None, "user"), ("svc", None, None, "group")]),
-        ("adduser -Ss /bin/sh svc", [("svc", None, None, "user"), ("svc", None, None, "group")]),
+        ("adduser -Ss /bin/sh svc", [("svc", None, None, "user")]),  # a system user goes into nogroup
+        ("adduser --system --group svc", [("svc", None, None, "user"), ("svc", None, None, "group")]),
+        ("adduser -S -G app svc", [("svc", None, None, "user")]),
         ("adduser --disabled-password --gecos '' --uid 1005 web",
          [("web", "1005", None, "user"), ("web", None, None, "group")]),
         ("groupadd -rg 2001 grp", [("grp", None, "2001", "group")]),

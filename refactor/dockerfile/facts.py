@@ -270,10 +270,15 @@ def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Accoun
     gid = gid_opt if gid_opt and gid_opt.isdigit() else None
     # busybox adduser's -G names the primary group; useradd's -G adds supplementary groups.
     named = gid_opt if gid_opt and not gid_opt.isdigit() else (ids.get("-G") or ids.get("--ingroup")) if name == "adduser" else None
+    # A system account of adduser without a group goes into nogroup (busybox loginutils/adduser.c: -S sets
+    # usegroup to "nogroup"; Debian's adduser --system without --group does the same).
+    system = name == "adduser" and {"-S", "--system"} & flags and "--group" not in flags and not gid_opt and not named
+    if system:
+        named = "nogroup"
     out = [Account(acct, uid, gid, "user", named)]
     # Both useradd (USERGROUPS_ENAB) and busybox adduser create a group of the same name. Its gid
     # equals the uid only when that gid is free, which a static reading cannot know: leave it unknown.
-    no_group = name == "useradd" and ("-g" in ids or "--gid" in ids or {"-N", "--no-user-group"} & flags)
+    no_group = system or name == "useradd" and ("-g" in ids or "--gid" in ids or {"-N", "--no-user-group"} & flags)
     if "-G" not in ids and "--ingroup" not in ids and not no_group:
         out.append(Account(acct, None, None, "group"))
     return out
