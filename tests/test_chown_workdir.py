@@ -77,9 +77,9 @@ def test_node_layout_in_app_is_safe_from_the_known_base(node_context: Path) -> N
 # the image is not known: fixed, unsafe, each assumption named; no refusal.
 NODE_UNSAFE = {
     "/usr/src/app": ["/usr/src exists in the base image 'node:20-slim'",
-                     "no path from /usr/src/app to /usr/src/app is a symlink in the base image 'node:20-slim'"],
-    "/home/node/app": ["no path from /home/node/app to /home/node/app is a symlink in the base image 'node:20-slim'"],
-    "/opt/app": ["no path from /opt/app to /opt/app is a symlink in the base image 'node:20-slim'"],
+                     "/usr/src/app is not a symlink in the base image 'node:20-slim'"],
+    "/home/node/app": ["/home/node/app is not a symlink in the base image 'node:20-slim'"],
+    "/opt/app": ["/opt/app is not a symlink in the base image 'node:20-slim'"],
 }
 
 
@@ -93,6 +93,7 @@ def test_node_layout_below_an_unlisted_directory_is_an_unsafe_fix(workdir: str, 
     assert not any(" left as is" in d for d in finding.details), finding.details
     out = _fixed(text, unsafe=True, bases={}, path=node_context)
     assert all(c in out for c in NODE_COPIES), out
+    assert _fixed(out, unsafe=True, bases={}, path=node_context) == out  # idempotent
     assert _fixed(text, bases={}, path=node_context) == text  # unsafe: not applied without --unsafe-fixes
 
 
@@ -252,3 +253,32 @@ def test_a_system_user_of_adduser_has_no_group_of_its_name() -> None:
     assert _fixed(text, unsafe=True) == text
     ok = B + "RUN adduser -D -S svc\nCOPY a /data/a\nRUN chown -R svc:nogroup /data\n"
     assert "COPY --chown=svc:nogroup a /data/a\n" in _fixed(ok)
+
+
+# shadow's useradd reads clustered options as getopt does; built on the Debian test base (real useradd, bash).
+DEBIAN_ACCOUNTS = ("FROM localhost/dockerfix-debian\nRUN useradd -ms /bin/bash appuser && useradd -rmU -u1600 svc\n"
+                   "COPY f.txt /srv/app/f.txt\nCOPY f.txt /srv/svc/f.txt\n"
+                   "RUN chown -R appuser:appuser /srv/app && chown -R svc:svc /srv/svc\n")
+
+
+def _debian_bases(rootfs: Path) -> dict:  # type: ignore[type-arg]
+    from .testbases import DEBIAN, debian_facts
+
+    return {**table(), DEBIAN: debian_facts(rootfs)}
+
+
+def test_clustered_useradd_on_debian_fixed_text(debian_rootfs_tar: Path) -> None:
+    out = run(DEBIAN_ACCOUNTS, NAME, bases=_debian_bases(debian_rootfs_tar)).output
+    assert "COPY --chown=appuser:appuser f.txt /srv/app/f.txt\nCOPY --chown=svc:svc f.txt /srv/svc/f.txt\n" in out, out
+
+
+@pytest.mark.build
+def test_clustered_useradd_on_debian_builds_the_same_image(debian_build_image, debian_rootfs_tar: Path,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    files = {"f.txt": "f\n"}
+    (tmp_path / "f.txt").write_text("f\n")
+    after = run(DEBIAN_ACCOUNTS, NAME, path=tmp_path / "Dockerfile", bases=_debian_bases(debian_rootfs_tar)).output
+    assert after != DEBIAN_ACCOUNTS and "--chown=appuser:appuser" in after
+    _, original = debian_build_image(DEBIAN_ACCOUNTS, files)
+    _, fixed = debian_build_image(after, files)
+    assert [d.text for d in compare_images(original, fixed)] == []

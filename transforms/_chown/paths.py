@@ -6,7 +6,9 @@ the base image's facts, or unknown (None). Every step is read for what it does t
 - COPY/ADD create the missing directories above their destination; what they put at and under it comes from the
   context or another stage (unknown here, unless the source is one plain file and the destination a directory).
 - WORKDIR: BuildKit creates the directory at once, buildah only when a later RUN needs it, so until a RUN the
-  directory is known on neither; from the next RUN on it exists (``mkdir -p``).
+  directory is known on neither; from the next RUN on it exists (``mkdir -p``). A WORKDIR or ``mkdir -p`` on a
+  path the base image was not read for leaves it what the base had, or a new directory: unknown (or EXISTS) only
+  because of the base (``Kind.base_unknown``), which a fix may assume rather than refuse.
 - RUN: the commands the analysis models (mkdir, install -d, rm, rmdir, unlink, ln, mv, cp, tar, unzip, git clone,
   venv, pip --target, curl -o, wget, touch) with the working directory each runs in; a command that may not run
   (after ``||``, inside ``if``/subshell/pipeline) makes what it would change unknown; any other command makes

@@ -54,7 +54,8 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
         # The builder follows symlinks in the destination, `chown -R` does not: no link from the target down.
         links = proofs.no_links(a, j, top, ca.dest)
         if links.kind is None and links.base_unknown:
-            assumed.append(f"no path from {top} to {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
+            way = f"{top} is not a symlink" if top == ca.dest else f"no path from {top} to {ca.dest} is a symlink"
+            assumed.append(f"{way} in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
         elif links.kind is None:
             return [], [f"{tag} left as is: a path from {top} to {ca.dest} may be a symlink ({links.why}), which "
                         f"{'--chmod' if chmod_only else '--chown'} would write through"]
