@@ -282,3 +282,44 @@ def test_clustered_useradd_on_debian_builds_the_same_image(debian_build_image, d
     _, original = debian_build_image(DEBIAN_ACCOUNTS, files)
     _, fixed = debian_build_image(after, files)
     assert [d.text for d in compare_images(original, fixed)] == []
+
+
+# A step that reaches the target by another name, through a symlink, sees the owners too.
+ALIASED = {
+    "link-above-target": (B + "RUN mkdir -p /srv/src && ln -s /srv/src /usr/src && mkdir /usr/src/app\n"
+                          "COPY a /usr/src/app/a\nRUN cp -a /srv/src/app /backup\nRUN chown -R 1000:1000 /usr/src/app\n",
+                          "/srv/src/app is another name of /usr/src/app"),
+    "link-to-target": (B + "RUN mkdir /data && ln -s /data /d\nCOPY a /data/a\nRUN cp -a /d/ /backup\n"
+                       "RUN chown -R 1000:1000 /data\n", "/d is another name of /data"),
+    "link-above-relative": (B + "RUN mkdir -p /srv && ln -s ../srv /s\nCOPY a /srv/data/a\nRUN tar -cf /x.tar /s/data\n"
+                            "RUN chown -R 1000:1000 /srv/data\n", "/s/data is another name of /srv/data"),
+    "link-not-known": (B + "RUN ln -s /x /usr/src || true\nRUN mkdir /usr/src/app\nCOPY a /usr/src/app/a\n"
+                       "RUN tar -cf /x.tar /elsewhere\nRUN chown -R 1000:1000 /usr/src/app\n",
+                       "a directory above /usr/src/app may be a symlink to a place not known"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASED))
+def test_a_step_reaching_the_target_through_a_symlink_is_a_reader(name: str) -> None:
+    text, why = ALIASED[name]
+    finding = _one(text)
+    assert finding.fix is None, finding
+    assert why in finding.message, finding.message
+    assert _fixed(text, unsafe=True) == text
+
+
+def test_a_step_elsewhere_is_no_reader_when_every_link_is_known() -> None:
+    text = (B + "RUN mkdir -p /srv/src && ln -s /srv/src /usr/src && mkdir /usr/src/app\nCOPY a /usr/src/app/a\n"
+            "RUN tar -cf /etc.tar /etc\nRUN chown -R 1000:1000 /usr/src/app\n")
+    assert "COPY --chown=1000:1000 a /usr/src/app/a\n" in _fixed(text)
+
+
+@pytest.mark.build
+def test_harness_catches_a_copy_chown_seen_through_a_symlink(build_image) -> None:  # type: ignore[no-untyped-def]
+    """The wrong fix for `link-above-target`: the COPY carrying the owner changes what `cp -a` copies to /backup."""
+    text, _ = ALIASED["link-above-target"]
+    text = text.replace("FROM b\n", "FROM localhost/dockerfix-base\n")
+    wrong = text.replace("COPY a ", "COPY --chown=1000:1000 a ")
+    _, original = build_image(text, {"a": "a\n"})
+    _, bad = build_image(wrong, {"a": "a\n"})
+    assert ("/backup/a", "uid") in {(d.path, d.field) for d in compare_images(original, bad)}

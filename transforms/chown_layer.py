@@ -78,8 +78,10 @@ where a step cannot be given the owner, it is left alone with the reason.
 - No step between the earliest changed step and the chown sees the owners: `cp -a`/`-p`, `mv`, hard
   links, `tar -c`, `rsync`, `find`, `ls`, `git`, a non-root USER, `su`/`runuser`/`gosu`/`setpriv`/`sudo`,
   a script or an unanalysable RUN (a listing such as `ls -l`/`stat` whose output only reaches the build log,
-  not redirected, piped or substituted, sees them harmlessly). Ownership only moves into steps after the last such step. Assumed
-  (documented): other root commands read contents only, and a command changes only the paths it names.
+  not redirected, piped or substituted, sees them harmlessly); a path through a known symlink above or into
+  a target names it too (one above it whose target is not known: every path may). Ownership only moves
+  into steps after the last such step. Assumed (documented): other root commands read contents only, and
+  a command changes only the paths it names.
 - No file under a target carries file capabilities: a `setcap` under it refuses the fix; files from the base
   image or package installs are assumed (documented) to carry none there.
 - The kept step's `find` exists: read from the base image, or a documented default; a step that removes

@@ -38,6 +38,7 @@ class Event:
     kind: str  # mkdir, mkdirp, rm, link, touch, made (a fresh dir, contents unknown), fill, unknown, lazy, file
     path: str  # ALL for every path
     line: int
+    target: str | None = None  # for a link: where it points, as written (`ln -s TARGET LINK`), when known
 
 
 # Commands that change no path's type (they read, or change modes, owners or contents in place).
@@ -281,7 +282,8 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
     if name == "ln":
         pos, opts = _positional(cmd, {"-t", "--target-directory", "-S", "--suffix"})
         if len(pos) >= 2 and not {"-t", "--target-directory"} & opts:
-            return [Event("link" if {"-s", "--symbolic"} & opts else "unknown", p(pos[-1]), line)]
+            target = value(pos[0], env) if len(pos) == 2 else None
+            return [Event("link" if {"-s", "--symbolic"} & opts else "unknown", p(pos[-1]), line, target)]
         return [Event("unknown", cwd or ALL, line)] + [Event("unknown", p(w), line) for w in pos]
     if name == "mv":
         pos, _ = _positional(cmd, {"-t", "--target-directory", "-S", "--suffix"})

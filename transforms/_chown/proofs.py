@@ -8,7 +8,7 @@ import posixpath
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING, SYMLINK
 from dockerfix.refactor.dockerfile.resolve import is_under, join, normalize
-from dockerfix.transforms._chown.paths import ALL, EXISTS, Kind, _words, chain, events, kind_at
+from dockerfix.transforms._chown.paths import ALL, EXISTS, Kind, _apply, _words, chain, events, kind_at
 
 
 def nothing_made_above(a: Analysis, at: int, top: str) -> Kind:
@@ -89,3 +89,83 @@ def unknown_cwd(a: Analysis, idx: int) -> str:
         return f"the WORKDIR at line {ins.line} is relative to the base image's, which is not known"
     return (f"the working directory comes from the base image{f' {base.image!r}' if base else ''}, whose WORKDIR is "
             "not known; write the path in full or set WORKDIR")
+
+
+def aliases(a: Analysis, at: int, top: str, depth: int = 0) -> list[str] | None:
+    """Other names by which a step just before ``at`` may reach ``top``'s tree: through a symlink above ``top``
+    (`/usr/src -> /srv/src` makes /srv/src/app a name of /usr/src/app), or a symlink into it (`ln -s /data /d`).
+    None when a directory above ``top`` may be a symlink to a place not known (only the base image not being read
+    does not count: that is the base's facts, assumed where the fix needs them)."""
+    key = ("chown-layer:aliases", at, top, depth)
+    if key not in a.memo:
+        a.memo[key] = _aliases(a, at, top, depth)
+    return a.memo[key]  # type: ignore[return-value]
+
+
+def _aliases(a: Analysis, at: int, top: str, depth: int) -> list[str] | None:
+    if depth > 8:
+        return None
+    out: list[str] = []
+    parts = [p for p in normalize(top).split("/") if p]
+    for n in range(1, len(parts)):
+        above = "/" + "/".join(parts[:n])
+        k = kind_at(a, at, above)
+        if k.kind == SYMLINK:
+            target = link_target(a, at, above)
+            if target is None:
+                return None
+            alias = join(target, "/".join(parts[n:])) or "/"
+            more = aliases(a, at, alias, depth + 1)
+            if more is None:
+                return None
+            out += [alias] + more
+        elif k.kind in (None, EXISTS) and not k.base_unknown:
+            return None
+    for link, target in links_into(a, at, top):
+        if is_under(target, top):
+            out.append(link)  # the link names a directory of the tree
+        else:
+            out.append(join(link, posixpath.relpath(top, target)) or "/")
+    return [p for p in dict.fromkeys(out) if p != top]
+
+
+def link_target(a: Analysis, at: int, path: str) -> str | None:
+    """Where the symlink ``path`` points just before ``at`` (an absolute path), when the base image's paths or the
+    `ln -s` that made it say; None when not known."""
+    path = normalize(path)
+    facts = a.base(at)
+    info = facts.path(path) if facts is not None else None
+    target = info.target if info is not None and info.kind == SYMLINK else None
+    for j in chain(a, at):
+        for ev in events(a, j):
+            if ev.kind in ("link", "copylink") and ev.path == path:
+                target = ev.target if ev.kind == "link" else None
+            elif _apply(ev, path, SYMLINK) != SYMLINK:
+                target = None
+    if not target:
+        return None
+    return normalize(target if target.startswith("/") else posixpath.join(posixpath.dirname(path), target))
+
+
+def links_into(a: Analysis, at: int, top: str) -> list[tuple[str, str]]:
+    """The symlinks just before ``at`` whose known target is ``top``, lies below it or above it: (link, target).
+    From the base image's paths and the steps' `ln -s`; a link whose target is not known is not listed."""
+    facts = a.base(at)
+    key = ("chown-layer:base-links", id(facts))
+    if key not in a.memo:
+        a.memo[key] = {p: info.target for p, info in (facts.paths.items() if facts is not None else ())
+                       if info.kind == SYMLINK and info.target}
+    found: dict[str, str | None] = dict(a.memo[key])  # type: ignore[call-overload]
+    for j in chain(a, at):
+        for ev in events(a, j):
+            if ev.kind == "link" and ev.path != ALL and ev.target:
+                found[ev.path] = ev.target
+    out: list[tuple[str, str]] = []
+    for p, raw in found.items():
+        t = normalize(raw if raw.startswith("/") else posixpath.join(posixpath.dirname(p), raw))  # type: ignore[union-attr]
+        if not (is_under(t, top) or is_under(top, t)) or kind_at(a, at, p).kind != SYMLINK:
+            continue
+        real = link_target(a, at, p)
+        if real is not None:
+            out.append((p, real))
+    return out
