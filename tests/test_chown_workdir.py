@@ -76,7 +76,7 @@ def test_node_layout_in_app_is_safe_from_the_known_base(node_context: Path) -> N
 # Below a directory the known defaults do not list, whether the project directory (or its parent) is a symlink in
 # the image is not known: fixed, unsafe, each assumption named; no refusal.
 NODE_UNSAFE = {
-    "/usr/src/app": ["/usr/src exists in the base image 'node:20-slim'",
+    "/usr/src/app": ["/usr/src is a directory (not a symlink) in the base image 'node:20-slim'",
                      "/usr/src/app is not a symlink in the base image 'node:20-slim'"],
     "/home/node/app": ["/home/node/app is not a symlink in the base image 'node:20-slim'"],
     "/opt/app": ["/opt/app is not a symlink in the base image 'node:20-slim'"],
@@ -95,6 +95,15 @@ def test_node_layout_below_an_unlisted_directory_is_an_unsafe_fix(workdir: str, 
     assert all(c in out for c in NODE_COPIES), out
     assert _fixed(out, unsafe=True, bases={}, path=node_context) == out  # idempotent
     assert _fixed(text, bases={}, path=node_context) == text  # unsafe: not applied without --unsafe-fixes
+
+
+def test_a_directory_above_that_only_the_base_may_make_a_link_is_assumed(node_context: Path) -> None:
+    # /usr/src/app is a real directory (mkdir made it), but /usr/src may be a link in the image: a step could reach
+    # the target by another name the analysis does not know.
+    text = "FROM node:20-slim\nRUN mkdir -p /usr/src/app\nCOPY index.js /usr/src/app/\nRUN chown -R node:node /usr/src/app\n"
+    finding = _one(text, bases={}, path=node_context)
+    assert finding.fix is not None and not finding.fix.safe
+    assert "unsafe: assumes /usr/src is not a symlink in the base image 'node:20-slim'" in finding.details
 
 
 def test_a_workdir_no_run_used_needs_its_parent_buildah_creates_it_with_the_owner(node_context: Path) -> None:

@@ -18,18 +18,33 @@ def nothing_made_above(a: Analysis, at: int, top: str) -> Kind:
     When ``top`` exists at that COPY on both builders (the base image has it, or a mkdir, a RUN in it, an earlier COPY
     made it), every directory above it exists too, and a symlink among them changes nothing: the builder writes into
     ``top`` through it, and `chown -R top` re-owns the same tree through it. Otherwise (absent, made by a WORKDIR no
-    RUN has used yet, which buildah creates only then: at this COPY, with the new owner), its parent must exist."""
+    RUN has used yet, which buildah creates only then: at this COPY, with the new owner), its parent must exist.
+    A directory above ``top`` that only the base image may make a symlink is assumed not to be one (a step could
+    reach ``top`` by another name, which ``aliases`` would not know): unknown with ``base_unknown``, ``why`` being
+    the assumption."""
+    image = a.base(at).image if a.base(at) is not None else "?"  # type: ignore[union-attr]
+    vague = [d for d in _above(top) if kind_at(a, at, d).kind in (None, EXISTS) and kind_at(a, at, d).base_unknown]
+    links = f"{vague[0]} is not a symlink in the base image {image!r}" if vague else ""
     k = kind_at(a, at, top)
     if k.kind in (DIR, EXISTS):  # whether ``top`` itself is a symlink is for ``no_links``
-        return Kind(DIR, k.defaults)
+        return Kind(None, (), links, True) if links else Kind(DIR, k.defaults)
     parent = posixpath.dirname(top)
     p = kind_at(a, at, parent)
     if p.kind in (DIR, EXISTS):
-        return Kind(DIR, p.defaults)
+        return Kind(None, (), links, True) if links else Kind(DIR, p.defaults)
+    if p.kind is None and p.base_unknown:
+        if vague and vague[0] == parent:
+            return Kind(None, (), f"{parent} is a directory (not a symlink) in the base image {image!r}", True)
+        return Kind(None, (), f"{parent} exists in the base image {image!r}{', and ' + links if links else ''}", True)
     why = p.why or f"{parent} is {_words(p.kind) if p.kind else 'unknown'}"
     if p.kind == SYMLINK:
         why = f"{parent} is a symlink, whose target is not known to exist"
-    return Kind(p.kind, (), why, p.base_unknown)
+    return Kind(p.kind, (), why, False)
+
+
+def _above(top: str) -> list[str]:
+    parts = [p for p in normalize(top).split("/") if p]
+    return ["/" + "/".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:

@@ -47,7 +47,7 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
         # --chown gives directories it creates the new owner: it must create none above the target.
         parent = proofs.nothing_made_above(a, j, top)
         if parent.kind is None and parent.base_unknown:
-            assumed.append(f"{posixpath.dirname(top)} exists in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
+            assumed.append(parent.why)
         elif parent.kind != DIR:
             return [], [f"{tag} left as is: {posixpath.dirname(top)} is not known to exist here ({parent.why}), and "
                         f"{modes.CREATED if chmod_only else '--chown would give a directory it creates the new owner'}"]
