@@ -47,6 +47,20 @@ def _above(top: str) -> list[str]:
     return ["/" + "/".join(parts[:n]) for n in range(1, len(parts))]
 
 
+def real_dir(a: Analysis, at: int, path: str) -> Kind:
+    """Proof that ``path`` and every directory above it are real directories (no symlinks) before ``at``."""
+    defaults: list[str] = []
+    parts = [p for p in normalize(path).split("/") if p]
+    cur = "/"
+    for part in [""] + parts:
+        cur = join(cur, part) if part else "/"  # type: ignore[assignment]
+        k = kind_at(a, at, cur)
+        if k.kind != DIR:
+            return Kind(k.kind, (), k.why or f"{cur} is {_words(k.kind) if k.kind else 'unknown'}", k.base_unknown)
+        defaults += k.defaults
+    return Kind(DIR, tuple(dict.fromkeys(defaults)))
+
+
 def no_links(a: Analysis, at: int, top: str, dest: str) -> Kind:
     """Proof that no path from ``top`` down to ``dest`` (both included) is a symlink before ``at``: a COPY into
     ``dest`` then writes under ``top`` and nowhere else. Once a path is absent, the ones below it are too."""
