@@ -68,7 +68,7 @@ LEFT = {
                             "COPY --from=b /x /srv/x\nRUN chmod -R g+w /srv\n", "only for build-context files"),
     "symbolic-setuid-source": (S + B + "COPY suid /etc/suid\nRUN chmod -R g+w /etc/suid\n", "buildah drops"),
     "symbolic-missing-parent": (S + B + "COPY f.txt /new/f.txt\nRUN chmod -R g+w /new/f.txt\n",
-                                "not known to exist as a directory"),
+                                "/new is not known to exist"),
     "add": (S + B + "ADD f.txt /data/f.txt\nRUN chmod -R 755 /data\n", "only a COPY gets --chmod"),
     "old-frontend": ("# syntax=docker/dockerfile:1.1\n" + B + "COPY f.txt /data/f.txt\nRUN chmod -R 755 /data\n",
                      "is not known to accept COPY --chmod"),

@@ -73,6 +73,27 @@ def test_relative_paths_need_a_known_directory() -> None:
         ("addgroup -S grp", [("grp", None, None, "group")]),
         ("useradd $U", []),
         ("useradd -m", []),
+        # getopt clusters: a value-taking letter ends the cluster and takes the rest or the next word.
+        ("useradd -ms /bin/bash appuser", [("appuser", None, None, "user"), ("appuser", None, None, "group")]),
+        ("useradd -rms /bin/sh svc", [("svc", None, None, "user"), ("svc", None, None, "group")]),
+        ("useradd -mU app", [("app", None, None, "user"), ("app", None, None, "group")]),
+        ("useradd -mu1500 app", [("app", "1500", None, "user"), ("app", None, None, "group")]),
+        ("useradd -u1500 -g 100 app", [("app", "1500", "100", "user")]),
+        ("useradd -rN app", [("app", None, None, "user")]),
+        ("useradd app -u 1600", [("app", "1600", None, "user"), ("app", None, None, "group")]),
+        ("useradd -u 1700 -- app", [("app", "1700", None, "user"), ("app", None, None, "group")]),
+        ("useradd -Q x app", []),  # a letter useradd does not take: what is a value is not known
+        ("useradd -ms", []),
+        ("adduser -DHu 1004 svc", [("svc", "1004", None, "user"), ("svc", None, None, "group")]),
+        ("adduser -Ss /bin/sh svc", [("svc", None, None, "user")]),  # a system user goes into nogroup
+        ("adduser --system --group svc", [("svc", None, None, "user"), ("svc", None, None, "group")]),
+        ("adduser -S -G app svc", [("svc", None, None, "user")]),
+        ("adduser --disabled-password --gecos '' --uid 1005 web",
+         [("web", "1005", None, "user"), ("web", None, None, "group")]),
+        ("groupadd -rg 2001 grp", [("grp", None, "2001", "group")]),
+        ("groupadd -g2002 grp", [("grp", None, "2002", "group")]),
+        ("addgroup -Sg 2003 grp", [("grp", None, "2003", "group")]),
+        ("addgroup app staff", []),  # busybox: adds app to staff
     ],
 )
 def test_accounts_created(script: str, accounts: list[tuple]) -> None:  # type: ignore[type-arg]

@@ -52,9 +52,12 @@ Facts a fix rests on, and where each comes from. A fix is safe only when every o
 Dockerfile or read from the base image (or is a documented default of a well-known base, listed below,
 which its details name); a fact that is only assumed makes the fix unsafe, and its details say which;
 where a step cannot be given the owner, it is left alone with the reason.
-- Every directory above a target exists, as a real directory, where a COPY gets --chown: proven by the
-  steps before it in this stage and the stages it builds on (mkdir, COPY, a WORKDIR once a RUN ran,
-  rm/mv/ln undo it), or by the base image's paths.
+- A COPY that gets --chown creates no directory above a target: the target exists there on both builders
+  (a symlink above it then changes nothing: the COPY writes through it into the tree `chown -R` re-owns
+  through it), or its parent does; a WORKDIR no RUN has used yet does not count (buildah creates it and
+  its missing parents at that COPY, with the new owner). Proven by the steps before it in this stage and
+  the stages it builds on (mkdir, COPY, a RUN in the directory; rm/mv/ln undo it), or by the base image's
+  paths; where only the base image is not known (`WORKDIR`/`mkdir -p` of a path it may have), assumed.
 - No path from the target down to the COPY destination is a symlink (a link from a parent stage, mv,
   `cd x && ln -s`, the build context or the base image): same sources. A chmod target must be proven
   not to be a symlink, else the step is refused.
@@ -74,8 +77,11 @@ where a step cannot be given the owner, it is left alone with the reason.
   rm/mv, a `||` fallback, a condition: left alone).
 - No step between the earliest changed step and the chown sees the owners: `cp -a`/`-p`, `mv`, hard
   links, `tar -c`, `rsync`, `find`, `ls`, `git`, a non-root USER, `su`/`runuser`/`gosu`/`setpriv`/`sudo`,
-  a script or an unanalysable RUN. Ownership only moves into steps after the last such step. Assumed
-  (documented): other root commands read contents only, and a command changes only the paths it names.
+  a script or an unanalysable RUN (a listing such as `ls -l`/`stat` whose output only reaches the build log,
+  not redirected, piped or substituted, sees them harmlessly); a path through a known symlink above or into
+  a target names it too (one above it whose target is not known: every path may). Ownership only moves
+  into steps after the last such step. Assumed (documented): other root commands read contents only, and
+  a command changes only the paths it names.
 - No file under a target carries file capabilities: a `setcap` under it refuses the fix; files from the base
   image or package installs are assumed (documented) to carry none there.
 - The kept step's `find` exists: read from the base image, or a documented default; a step that removes
@@ -104,7 +110,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command
-from dockerfix.transforms._chown import caps, modes, paths, readers, userwrap
+from dockerfix.transforms._chown import caps, modes, paths, proofs, readers, userwrap
 from dockerfix.transforms._chown import ops as ops_mod
 from dockerfix.transforms._chown.edits import estimate, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
@@ -155,7 +161,7 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
                 raise Refuse("the recursive chown/chmod runs through sudo (as a non-root user)")
         if name not in ("chown", "chgrp", "chmod"):
             continue
-        op = ops_mod.parse_op(cmd, name, rs, cwd)
+        op = ops_mod.parse_op(cmd, name, rs, cwd, lambda: proofs.unknown_cwd(a, idx))
         if op is None:
             continue
         if not certain(rs.script, cmd) or cmd.redirected:

@@ -181,40 +181,83 @@ class Account:
     group: str | None = None  # a user's primary group by name, when the command names it (`useradd -g staff`)
 
 
+# Short options of each tool (getopt: letters cluster, `-ms SHELL` is -m then -s SHELL, `-u1500` attaches a value),
+# split into those that take a value and those that do not; any other letter makes the command unreadable.
+# shadow's useradd and groupadd, busybox adduser and addgroup (Debian's adduser/addgroup take long options only).
+_SHORT = {
+    "useradd": ("bcdefgGkKpRPsuZ", "DhlmMNorUF"),
+    "groupadd": ("gKpRPU", "fhor"),
+    "adduser": ("hgsGku", "DHS"),
+    "addgroup": ("g", "S"),
+}
+_LONG_VALUES = {"--uid", "--gid", "--groups", "--home", "--home-dir", "--shell", "--comment", "--ingroup", "--gecos",
+                "--password", "--base-dir", "--root", "--prefix", "--selinux-user", "--key", "--expiredate",
+                "--inactive", "--skel", "--firstuid", "--lastuid", "--firstgid", "--lastgid", "--conf",
+                "--extrausers", "--users", "--add-extra-groups-list"}
+
+
+def _account_options(name: str, args: list[str]) -> tuple[dict[str, str], set[str], list[str]] | None:
+    """getopt's reading of an account tool's words: option values, options without a value, positionals (None
+    when a letter is not one the tool takes, so what is a value is not known)."""
+    with_value, without = _SHORT[name]
+    ids: dict[str, str] = {}
+    flags: set[str] = set()
+    pos: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            pos += args[i + 1 :]
+            break
+        if a.startswith("--"):
+            key, eq, val = a.partition("=")
+            if eq:
+                ids[key] = val
+            elif key in _LONG_VALUES:
+                if i + 1 >= len(args):
+                    return None
+                ids[key] = args[i + 1]
+                i += 1
+            else:
+                flags.add(key)
+        elif a.startswith("-") and len(a) > 1:
+            for n, letter in enumerate(a[1:], 1):
+                if letter in with_value:
+                    if n + 1 < len(a):
+                        ids["-" + letter] = a[n + 1 :]  # an attached value: `-u1500`, `-mu1500`
+                    elif i + 1 < len(args):
+                        ids["-" + letter] = args[i + 1]  # the next word: `-ms /bin/bash`
+                        i += 1
+                    else:
+                        return None
+                    break
+                if letter not in without:
+                    return None
+                flags.add("-" + letter)
+        else:
+            pos.append(a)  # getopt permutes: options may follow the name
+        i += 1
+    return ids, flags, pos
+
+
 def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Account]:
     """Users and groups that useradd/adduser/groupadd/addgroup create (Debian and busybox forms)."""
     name = posixpath.basename(cmd.name)
-    if name not in ("useradd", "adduser", "groupadd", "addgroup"):
+    if name not in _SHORT:
         return []
     vals = [value(w, env) for w in cmd.args]
     if any(v is None for v in vals):
         return []
-    args = [v for v in vals if v is not None]
     kind = "user" if name in ("useradd", "adduser") else "group"
-    ids: dict[str, str] = {}
-    pos: list[str] = []
-    i = 0
-    takes = {"-u", "--uid", "-g", "--gid", "-G", "--groups", "-d", "--home", "--home-dir", "-s", "--shell",
-             "-c", "--comment", "-h", "-k", "-K", "-e", "-f", "--ingroup", "--gecos", "-p", "--password",
-             "-b", "--base-dir", "-R", "--root", "-P", "--prefix", "-Z", "--selinux-user", "--key",
-             "--expiredate", "--inactive", "--skel", "--firstuid", "--lastuid", "--conf", "--extrausers"}
-    while i < len(args):
-        a = args[i]
-        if not a.startswith("--") and len(a) > 2 and a[:2] in takes and a[:2] not in ("-D", "-m", "-M", "-r"):
-            ids[a[:2]] = a[2:]  # an attached value: `-u1500`
-        elif a.startswith("--") and "=" in a:
-            k, _, v = a.partition("=")
-            ids[k] = v
-        elif a in takes and i + 1 < len(args):
-            ids[a] = args[i + 1]
-            i += 1
-        elif not a.startswith("-"):
-            pos.append(a)
-        i += 1
+    parsed = _account_options(name, [v for v in vals if v is not None])
+    if parsed is None:
+        return []
+    ids, flags, pos = parsed
     if not pos:
         return []
-    # `adduser USER GROUP` (Debian and busybox) adds a user to a group: it creates neither.
-    if kind == "user" and len(pos) >= 2 and name == "adduser":
+    # `adduser USER GROUP` (Debian and busybox) and busybox `addgroup USER GROUP` add a user to a group: they
+    # create neither.
+    if len(pos) >= 2 and name in ("adduser", "addgroup"):
         return []
     acct = pos[0]
     if kind == "group":
@@ -227,10 +270,16 @@ def accounts_created(cmd: Command, env: Mapping[str, str | None]) -> list[Accoun
     gid = gid_opt if gid_opt and gid_opt.isdigit() else None
     # busybox adduser's -G names the primary group; useradd's -G adds supplementary groups.
     named = gid_opt if gid_opt and not gid_opt.isdigit() else (ids.get("-G") or ids.get("--ingroup")) if name == "adduser" else None
+    # A system account of adduser without a group goes into nogroup (busybox loginutils/adduser.c: -S sets
+    # usegroup to "nogroup"; Debian's adduser --system without --group does the same).
+    system = name == "adduser" and {"-S", "--system"} & flags and "--group" not in flags and not gid_opt and not named
+    if system:
+        named = "nogroup"
     out = [Account(acct, uid, gid, "user", named)]
     # Both useradd (USERGROUPS_ENAB) and busybox adduser create a group of the same name. Its gid
     # equals the uid only when that gid is free, which a static reading cannot know: leave it unknown.
-    if "-G" not in ids and "--ingroup" not in ids and not (name == "useradd" and ("-g" in ids or "-N" in args)):
+    no_group = system or name == "useradd" and ("-g" in ids or "--gid" in ids or {"-N", "--no-user-group"} & flags)
+    if "-G" not in ids and "--ingroup" not in ids and not no_group:
         out.append(Account(acct, None, None, "group"))
     return out
 

@@ -7,6 +7,7 @@ walked (`-L`, `-H`) or is not known refuses the step, because the kept `find` wo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from dockerfix.refactor.dockerfile.analysis import RunScript
 from dockerfix.refactor.dockerfile.resolve import Why, join
@@ -24,7 +25,10 @@ def recursive_flag(raw: str) -> bool:
     return raw == "--recursive" or (raw.startswith("-") and not raw.startswith("--") and "R" in raw)
 
 
-def parse_op(cmd: Command, name: str, rs: RunScript, cwd: str | None) -> Op | None:
+def parse_op(cmd: Command, name: str, rs: RunScript, cwd: str | None,
+             no_cwd: Callable[[], str] = lambda: "") -> Op | None:
+    """The operation ``cmd`` performs, or None when it is not recursive; ``no_cwd`` says why the working directory
+    is not known, for a relative path."""
     env = rs.env
     # GNU and busybox getopt permute: options may follow the owner (`chown app:app -R /srv`), except after `--`.
     # For chmod, a word like `-w` is a mode, so only the words before the mode are options.
@@ -74,7 +78,8 @@ def parse_op(cmd: Command, name: str, rs: RunScript, cwd: str | None) -> Op | No
         v = _value(op, w, rs, "the path")
         p = join(cwd, v)
         if p is None:
-            raise Refuse(f"the path {w.raw!r} is relative to a working directory the analysis cannot follow")
+            raise Refuse(f"the path {w.raw!r} is relative and "
+                         f"{no_cwd() or 'its working directory is one the analysis cannot follow'}")
         if p == "/":
             raise Refuse("the target is the whole filesystem (/)")
         op.paths.append((w, p))

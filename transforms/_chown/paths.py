@@ -6,7 +6,9 @@ the base image's facts, or unknown (None). Every step is read for what it does t
 - COPY/ADD create the missing directories above their destination; what they put at and under it comes from the
   context or another stage (unknown here, unless the source is one plain file and the destination a directory).
 - WORKDIR: BuildKit creates the directory at once, buildah only when a later RUN needs it, so until a RUN the
-  directory is known on neither; from the next RUN on it exists (``mkdir -p``).
+  directory is known on neither; from the next RUN on it exists (``mkdir -p``). A WORKDIR or ``mkdir -p`` on a
+  path the base image was not read for leaves it what the base had, or a new directory: unknown (or EXISTS) only
+  because of the base (``Kind.base_unknown``), which a fix may assume rather than refuse.
 - RUN: the commands the analysis models (mkdir, install -d, rm, rmdir, unlink, ln, mv, cp, tar, unzip, git clone,
   venv, pip --target, curl -o, wget, touch) with the working directory each runs in; a command that may not run
   (after ``||``, inside ``if``/subshell/pipeline) makes what it would change unknown; any other command makes
@@ -36,6 +38,7 @@ class Event:
     kind: str  # mkdir, mkdirp, rm, link, touch, made (a fresh dir, contents unknown), fill, unknown, lazy, file
     path: str  # ALL for every path
     line: int
+    target: str | None = None  # for a link: where it points, as written (`ln -s TARGET LINK`), when known
 
 
 # Commands that change no path's type (they read, or change modes, owners or contents in place).
@@ -279,7 +282,8 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
     if name == "ln":
         pos, opts = _positional(cmd, {"-t", "--target-directory", "-S", "--suffix"})
         if len(pos) >= 2 and not {"-t", "--target-directory"} & opts:
-            return [Event("link" if {"-s", "--symbolic"} & opts else "unknown", p(pos[-1]), line)]
+            target = value(pos[0], env) if len(pos) == 2 else None
+            return [Event("link" if {"-s", "--symbolic"} & opts else "unknown", p(pos[-1]), line, target)]
         return [Event("unknown", cwd or ALL, line)] + [Event("unknown", p(w), line) for w in pos]
     if name == "mv":
         pos, _ = _positional(cmd, {"-t", "--target-directory", "-S", "--suffix"})
@@ -364,6 +368,8 @@ def _apply(ev: Event, path: str, kind: str | None) -> str | None:
             if k == "made":
                 return None
             return EXISTS if kind is None else kind
+        if below and k == "mkdir":
+            return MISSING  # `mkdir` without -p succeeds only on a path that did not exist: it is empty
         return None if below and k == "made" else kind
     if k == "fill":
         if at:
@@ -396,7 +402,7 @@ class Kind:
     kind: str | None  # DIR, FILE, SYMLINK, MISSING; None: unknown
     defaults: tuple[str, ...] = ()  # documented defaults of a well-known base this rests on
     why: str = ""  # when unknown: which step or fact left it unknown
-    base_unknown: bool = False  # unknown only because the base image was not read (no step made it unknown)
+    base_unknown: bool = False  # unknown (or EXISTS) only because the base image was not read (no step made it so)
 
 
 def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Command | None = None) -> Kind:
@@ -429,17 +435,19 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     for _, evs in steps:
         for ev in evs:
             new = _apply(ev, path, kind)
-            if new is None and kind is None and ev.kind == "lazy" and ev.path == path:
-                continue  # a WORKDIR makes the path only where it is missing: it is still what the base has
-            if new is None and (kind is not None or _hits(ev, path)):
-                why = f"the step at line {ev.line} may change {path}"
-                from_base = False
-            elif new is not None and new != kind and not (new == EXISTS and kind is None):
+            if new in (None, EXISTS):
+                # `mkdir -p` and a WORKDIR on a path the base image may have leave it what the base had, or a new
+                # directory: still unknown only because the base image was not read.
+                keeps = from_base and kind in (None, EXISTS) and ev.kind in ("mkdirp", "lazy")
+                unchanged = new == kind and not _hits(ev, path)
+                if not (keeps or unchanged) and (kind is not None or _hits(ev, path)):
+                    why = f"the step at line {ev.line} may change {path}"
+                    from_base = False
+            else:
                 from_base = False
             kind = new
-    # base_unknown: the kind is unknown (or EXISTS: a directory or a link to one) only because the base was not read.
-    result = Kind(kind, defaults if kind is not None else (), why if kind is None else "",
-                  kind in (None, EXISTS) and from_base)
+    vague = kind in (None, EXISTS)
+    result = Kind(kind, defaults if kind is not None else (), why if vague else "", vague and from_base)
     a.memo[key] = result
     return result
 
@@ -465,4 +473,5 @@ def _hits(ev: Event, path: str) -> bool:
 
 def _words(kind: str) -> str:
     return {DIR: "a directory", FILE: "a file", SYMLINK: "a symlink", MISSING: "absent",
-            LAZY: "a WORKDIR no RUN has used yet (buildah creates it only then)"}.get(kind, kind)
+            LAZY: "a WORKDIR no RUN has used yet (buildah creates it only then)",
+            EXISTS: "a directory or a symlink to one"}.get(kind, kind)

@@ -6,6 +6,12 @@ changes the image when a step copies or archives ownership (``cp -a``/``-p``, ``
 owns), or runs as another user (USER, ``su``, ``runuser``, ``gosu``, ``setpriv``, ``sudo``, ``chroot``) or runs
 code the analysis cannot see (a script, ``sh -c``, ``curl … | sh``, an unanalysable RUN). So ownership is only moved
 into steps after the last such step; the ones before are left alone, with the reason in the details.
+A step may reach a target by another name: through a symlink above it or a symlink into it, whose target the base
+image or the `ln -s` says; those names count as the target. Where a directory above a target may be a symlink to
+a place not known, any path a command names may lead there.
+A listing (``ls``, ``stat``, ``du``, ``namei``, ``getfacl``) whose output goes only to the build log (a top-level
+command, not redirected, piped, in a command substitution or after an ``exec`` redirect) cannot change the image: it
+is not a reader. Its exit status does not depend on owners, as root reads every path.
 Assumed (documented): other commands run as root read file contents only, which owners do not change.
 """
 
@@ -18,22 +24,28 @@ from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import walk
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, value
+from dockerfix.transforms._chown import proofs
 
 RUNNERS = frozenset("su runuser gosu setpriv sudo doas chroot su-exec setuidgid s6-setuidgid chpst unshare "
                     "nsenter capsh".split())
 COPIERS = frozenset("mv rsync cpio tar bsdtar zip 7z pax find ls stat git getfacl setfacl namei du".split())
 SCRIPTS = frozenset("sh bash dash ash zsh ksh eval source . xargs perl ruby node php lua".split())
+LISTERS = frozenset("ls stat du namei getfacl".split())  # they only print what they see
 
 
 def _touches(p: str | None, targets: list[str]) -> bool:
     return p is None or any(is_under(p, t) or is_under(t, p) for t in targets)
 
 
-def command_reads(cmd: Command, env, cwd: str | None, targets: list[str]) -> str | None:  # type: ignore[no-untyped-def]
-    """Why ``cmd`` (as root) may see the owners under ``targets``, or None when it cannot."""
+def command_reads(cmd: Command, env, cwd: str | None, targets: list[str],  # type: ignore[no-untyped-def]
+                  logged: bool = False) -> str | None:
+    """Why ``cmd`` (as root) may see the owners under ``targets``, or None when it cannot; ``logged``: its output
+    goes only to the build log."""
     name = posixpath.basename(cmd.name)
     if not cmd.words:
         return None
+    if logged and name in LISTERS and cmd.name in (name, f"/bin/{name}", f"/usr/bin/{name}"):
+        return None  # what it prints about owners reaches the build log only
     if "$" in cmd.name or "`" in cmd.name:
         return "its command name is not static"
     if name in RUNNERS:
@@ -99,13 +111,27 @@ def step_reads(a: Analysis, j: int, targets: list[str], before=None) -> str | No
     rs = a.run_script(j)
     if rs is None:
         return "it cannot be analysed"
+    # A step may reach a target by another name, through a symlink (transforms/_chown/proofs.py ``aliases``).
+    names: list[str] = []
+    note = ""
+    for t in targets:
+        more = proofs.aliases(a, j, t)
+        if more is None:
+            names, note = ["/"], f" (a directory above {t} may be a symlink to a place not known: any path may lead there)"
+            break
+        names += more
+        note = note or (f" (through a symlink, {more[0]} is another name of {t})" if more else "")
+    captured = False  # `exec >FILE` sends what every later command prints to that file
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
         if before is not None and cmd.start >= before.start:
             break
-        why = command_reads(cmd, rs.env, cwd, targets)
-        if why:  # a context script that was read: its own commands decide (refactor/context/scripts.py)
-            read, inner = script_reads(a, j, cmd, rs.env, cwd, targets, command_reads)
-            why = inner if read else why
-        if why:
-            return why
+        captured = captured or cmd.name == "exec"
+        logged = cmd.top and not cmd.redirected and not captured
+        for where, extra in ((targets, ""), (names, note)):
+            why = command_reads(cmd, rs.env, cwd, where, logged=logged) if where else None
+            if why:  # a context script that was read: its own commands decide (refactor/context/scripts.py)
+                read, inner = script_reads(a, j, cmd, rs.env, cwd, where, command_reads)
+                why = inner if read else why
+            if why:
+                return why + extra
     return None

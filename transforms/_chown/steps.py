@@ -44,18 +44,18 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
     used: list[str] = []
     assumed: list[str] = list(ca.assumptions)  # the destination's variables (an unknown base's ENV may set them)
     for top in {p for op in covering for _, p in op.paths if is_under(ca.dest, p)}:
-        # --chown gives directories it creates the new owner: every directory above the target must exist.
-        parent = proofs.real_dir(a, j, posixpath.dirname(top))
+        # --chown gives directories it creates the new owner: it must create none above the target.
+        parent = proofs.nothing_made_above(a, j, top)
         if parent.kind is None and parent.base_unknown:
-            assumed.append(f"{posixpath.dirname(top)} is a directory (no symlink on the way) in the base image "
-                           f"{a.base(j).image!r}")  # type: ignore[union-attr]
+            assumed.append(parent.why)
         elif parent.kind != DIR:
-            return [], [f"{tag} left as is: {posixpath.dirname(top)} is not known to exist as a directory here "
-                        f"({parent.why}), and {modes.CREATED if chmod_only else '--chown would give a directory it creates the new owner'}"]
+            return [], [f"{tag} left as is: {posixpath.dirname(top)} is not known to exist here ({parent.why}), and "
+                        f"{modes.CREATED if chmod_only else '--chown would give a directory it creates the new owner'}"]
         # The builder follows symlinks in the destination, `chown -R` does not: no link from the target down.
         links = proofs.no_links(a, j, top, ca.dest)
         if links.kind is None and links.base_unknown:
-            assumed.append(f"no path from {top} to {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
+            way = f"{top} is not a symlink" if top == ca.dest else f"no path from {top} to {ca.dest} is a symlink"
+            assumed.append(f"{way} in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
         elif links.kind is None:
             return [], [f"{tag} left as is: a path from {top} to {ca.dest} may be a symlink ({links.why}), which "
                         f"{'--chmod' if chmod_only else '--chown'} would write through"]
