@@ -18,6 +18,7 @@ from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import walk
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, value
+from dockerfix.transforms._chown import accounts
 
 RUNNERS = frozenset("su runuser gosu setpriv sudo doas chroot su-exec setuidgid s6-setuidgid chpst unshare "
                     "nsenter capsh".split())
@@ -94,6 +95,8 @@ def step_reads(a: Analysis, j: int, targets: list[str], before=None) -> str | No
     if not st.root_or_base_default:
         return "it runs as a non-root USER"
     rs = a.run_script(j)
+    if rs is None and accounts.exec_argv(a, j) is not None:
+        return None  # `RUN ["useradd", ...]`: writes the account files and a home, sees no owners
     if rs is None:
         return "it cannot be analysed"
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):

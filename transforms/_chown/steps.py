@@ -11,7 +11,7 @@ from dockerfix.refactor.context.scripts import notes as script_notes, run_create
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under
-from dockerfix.transforms._chown import owners, paths, proofs
+from dockerfix.transforms._chown import moves, owners, paths, proofs
 from dockerfix.transforms._chown.edits import find_tail, quote
 from dockerfix.transforms._chown.model import (Basis, Op, Refuse, _covering, _final_owner, _spell, _wrote_under,
                                                _written_before)
@@ -96,10 +96,15 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
     local = Basis()
     u_spell = _spell(a, user, "user", j, idx, local)
     g_spell = _spell(a, group, "group", j, idx, local)
+    move = None
     if u_spell is None or g_spell is None:
         missing = user if u_spell is None else group
-        return [], [f"{tag} left as is: `{missing}` is not known to exist here and its numeric id is not written in "
-                    "the Dockerfile (buildah rejects an unknown name, BuildKit silently uses 0)"]
+        try:
+            u_spell, g_spell, move = moves.respell(a, j, idx, (user, u_spell), (group, g_spell), basis)
+        except moves.NoMove as no:
+            return [], [f"{tag} left as is: `{missing}` is not known to exist here and its numeric id is not written "
+                        "in the Dockerfile (buildah rejects an unknown name, BuildKit silently uses 0)"
+                        f"{moves.advice(no)}"]
     basis.use(used + local.defaults)
     basis.assumptions.extend(x for x in assumed + local.assumptions if x not in basis.assumptions)
     flag = f"--chown={u_spell}:{g_spell}"
@@ -108,10 +113,12 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
             return [], [f"{tag} left as is: its --chown flag spans a line continuation"]
         if a.df.text[existing.start : existing.end] == flag:
             return [], []
-        return [Edit(existing.start, existing.end, flag)], [f"{tag}: --chown replaced by {flag} (its files land under "
-                                                            f"{ca.dest})"]
+    moved, moved_notes = moves.commit(basis, move)
+    if existing is not None:
+        return moved + [Edit(existing.start, existing.end, flag)], moved_notes + [
+            f"{tag}: --chown replaced by {flag} (its files land under {ca.dest})"]
     at = ins.raw(ins.args_offset)
-    return [Edit(at, at, flag + " ")], [f"{tag} gets {flag} (its files land under {ca.dest})"]
+    return moved + [Edit(at, at, flag + " ")], moved_notes + [f"{tag} gets {flag} (its files land under {ca.dest})"]
 
 
 def _hard_linked_sources(a: Analysis, ins, ca) -> str | None:  # type: ignore[no-untyped-def]
