@@ -263,7 +263,11 @@ def respell(a: Analysis, j: int, idx: int, user: tuple[str, str | None], group: 
         raise NoMove("another account step already moves for this chown", "")
     if rest:
         move = plan(a, j, idx, rest)
-    return (user[1] or user[0]), (group[1] or group[0]), move
+    # Once the step runs first, the names it makes exist at the COPY: written as names, not as numbers.
+    made = move.names if move is not None else [x for m in basis.moves for x in m.names]
+    u = user[0] if (user[0], "user") in made else user[1] or user[0]
+    g = group[0] if (group[0], "group") in made else group[1] or group[0]
+    return u, g, move
 
 
 def commit(basis, move: Move | None) -> tuple[list[Edit], list[str]]:  # type: ignore[no-untyped-def]
