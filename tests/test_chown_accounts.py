@@ -50,6 +50,12 @@ MOVED: dict[str, tuple[str, str]] = {
     "over-a-neutral-run": (
         B + "COPY a.txt /opt/w/a\nRUN mkdir -p /srv/x && chmod 700 /srv/x\nRUN adduser -D w\n" + T,
         B + "RUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\nRUN mkdir -p /srv/x && chmod 700 /srv/x\n" + KEPT),
+    "heredoc": (  # checked statically: buildah 1.28 cannot build heredocs
+        B + "COPY a.txt /opt/w/a\nRUN <<EOF\nadduser -D w\nEOF\n" + T,
+        B + "RUN <<EOF\nadduser -D w\nEOF\nCOPY --chown=w:w a.txt /opt/w/a\n" + KEPT),
+    "over-a-copy-of-a-tool": (
+        B + "COPY a.txt /opt/w/a\nCOPY b.txt /usr/local/bin/tool\nRUN adduser -D w\n" + T,
+        B + "RUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\nCOPY b.txt /usr/local/bin/tool\n" + KEPT),
     "lazy-workdir-nothing-writes-there": (
         B + "WORKDIR /app\nCOPY a.txt /opt/w/a\nRUN adduser -D w\n" + T,
         B + "WORKDIR /app\nRUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\n" + KEPT),
@@ -93,6 +99,10 @@ REFUSED: dict[str, tuple[str, str]] = {
                          "made in the RUN of the chown itself"),
     "two-steps": (B + "COPY a.txt /opt/w/a\nRUN groupadd app\nRUN useradd -g app w\nRUN chown -R w:app /opt/w\n",
                   "are made by different steps (lines 3, 4)"),
+    "replaces-the-program": (B + "COPY a.txt /opt/w/a\nCOPY b.txt /usr/local/sbin/adduser\nRUN adduser -D w\n" + T,
+                             "names /usr/local/sbin/adduser, which is /usr/local/sbin/adduser"),
+    "copies-a-library": (B + "COPY a.txt /opt/w/a\nCOPY b.txt /usr/lib/libx.so\nRUN adduser -D w\n" + T,
+                         "names /usr/lib/libx.so, at, under or above /usr/lib"),
     "made-nowhere": (B + "COPY a.txt /opt/w/a\n" + T, "no analysed step between line 2 and the chown creates `w`"),
 }
 

@@ -9,10 +9,13 @@ What such a step reads: /etc/passwd, /etc/group, /etc/shadow, /etc/gshadow, /etc
 defaults), /etc/adduser.conf (Debian's adduser), /etc/skel (or the -k directory), /etc/nsswitch.conf and /etc/pam.d;
 what it writes: those account files (and their `-` backups and lock files), /etc/subuid, /etc/subgid, the home
 directory and everything above it that is missing, /var/mail and /var/spool/mail, /var/log/lastlog, /var/log/faillog.
-A home is `-d`/`--home-dir`/`--home`/`-h` when given, else `-b`/`--base-dir` + name, else /home/name (busybox
-adduser's fixed default, shadow's and Debian's default base; assumed, documented: the base image's
-/etc/default/useradd and /etc/adduser.conf keep /home, which moving the step cannot change as it reads the same files
-either way). `-R`/`--root`, `-P`/`--prefix` and `useradd -D` (which rewrites the defaults) are not pure account steps.
+What it runs: the account programs (by name in the usual PATH directories and the
+PATH's own), busybox, Debian's /usr/local/sbin/adduser.local hook, the libraries (/lib, /usr/lib, ...) and the
+loader's configuration (/etc/ld.so.*). A home is `-d`/`--home-dir`/`--home`/`-h` when given, else `-b`/`--base-dir` +
+name, else /home/name (busybox adduser's fixed default, shadow's and Debian's default base; assumed, documented: the
+base image's /etc/default/useradd and /etc/adduser.conf keep HOME=/home and SKEL=/etc/skel; the step reads the same
+files at both places, only a step in between that writes a home elsewhere could tell). A home counts whether or not
+the command creates it (-M, -H, no -m): stricter, never wrong. `-R`/`--root`, `-P`/`--prefix` and `useradd -D` (which rewrites the defaults) are not pure account steps.
 """
 
 from __future__ import annotations
@@ -31,8 +34,15 @@ TOOLS = ("useradd", "adduser", "groupadd", "addgroup")
 _ETC = ("passwd", "passwd-", "group", "group-", "shadow", "shadow-", "gshadow", "gshadow-", "subuid", "subuid-",
         "subgid", "subgid-", ".pwd.lock", "passwd.lock", "group.lock", "shadow.lock", "gshadow.lock", "login.defs",
         "default", "adduser.conf", "skel", "nsswitch.conf", "pam.d", "libuser.conf", "selinux")
-FILES = tuple(f"/etc/{n}" for n in _ETC) + ("/var/mail", "/var/spool/mail", "/var/log/lastlog", "/var/log/faillog",
-                                           "/var/log/tallylog")
+_PROGRAM_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+_PROGRAMS = TOOLS + ("usermod", "groupmod", "gpasswd", "chpasswd", "busybox", "adduser.local")
+FILES = tuple(f"/etc/{n}" for n in _ETC) + (
+    "/var/mail", "/var/spool/mail", "/var/log/lastlog", "/var/log/faillog", "/var/log/tallylog",
+    # What runs: the programs (by name in every usual PATH directory), the libraries they load, the loader's
+    # configuration; a step that replaces one changes what the account step does.
+    "/etc/ld.so.preload", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/lib", "/lib32", "/lib64",
+    "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec", "/usr/share/perl5", "/usr/share/adduser") + tuple(
+    f"{d}/{p}" for d in _PROGRAM_DIRS for p in _PROGRAMS)
 _HOME_OPTS = ("-d", "--home-dir", "--home")
 _BASE_OPTS = ("-b", "--base-dir")
 _SKEL_OPTS = ("-k", "--skel")
@@ -123,8 +133,13 @@ def pure_step(a: Analysis, k: int) -> Step | str:
             return bad
     if not step.accounts:
         return "it makes no account"
-    step.paths[:0] = list(FILES)
+    step.paths[:0] = list(FILES) + [f"{d}/{p}" for d in _path_dirs(env) for p in _PROGRAMS]
     return step
+
+
+def _path_dirs(env: dict[str, str | None]) -> list[str]:
+    path = env.get("PATH")
+    return [normalize(d) for d in (path or "").split(":") if d.startswith("/") and d not in _PROGRAM_DIRS]
 
 
 def _opt(args: list[str], names: tuple[str, ...]) -> str | None:
