@@ -50,6 +50,10 @@ MOVED: dict[str, tuple[str, str]] = {
     "over-a-neutral-run": (
         B + "COPY a.txt /opt/w/a\nRUN mkdir -p /srv/x && chmod 700 /srv/x\nRUN adduser -D w\n" + T,
         B + "RUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\nRUN mkdir -p /srv/x && chmod 700 /srv/x\n" + KEPT),
+    "above-a-run-that-creates-under-the-target": (
+        B + "RUN mkdir -p /opt/w/cache\nCOPY a.txt /opt/w/a\nRUN adduser -D w\n" + T,
+        B + "RUN adduser -D w\nRUN mkdir -p /opt/w/cache && chown -R w:w /opt/w/cache\n"
+            "COPY --chown=w:w a.txt /opt/w/a\n" + KEPT),
     "heredoc": (  # checked statically: buildah 1.28 cannot build heredocs
         B + "COPY a.txt /opt/w/a\nRUN <<EOF\nadduser -D w\nEOF\n" + T,
         B + "RUN <<EOF\nadduser -D w\nEOF\nCOPY --chown=w:w a.txt /opt/w/a\n" + KEPT),
@@ -103,6 +107,8 @@ REFUSED: dict[str, tuple[str, str]] = {
                              "names /usr/local/sbin/adduser, which is /usr/local/sbin/adduser"),
     "copies-a-library": (B + "COPY a.txt /opt/w/a\nCOPY b.txt /usr/lib/libx.so\nRUN adduser -D w\n" + T,
                          "names /usr/lib/libx.so, at, under or above /usr/lib"),
+    "git-between": (B + "RUN git clone https://example.org/r.git /opt/w/r\nRUN adduser -D w\n" + T,
+                    "line 2: the RUN runs `git`"),
     "made-nowhere": (B + "COPY a.txt /opt/w/a\n" + T, "no analysed step between line 2 and the chown creates `w`"),
 }
 
@@ -162,7 +168,8 @@ def test_exec_form_of_another_program_is_not_read() -> None:
     assert run(text, NAME, unsafe=True, bases=table()).output == text
 
 
-BUILT = ["adduser", "comments-and-continuation-move-with-it", "exec-form", "groupadd-and-useradd-m"]
+BUILT = ["adduser", "comments-and-continuation-move-with-it", "exec-form", "groupadd-and-useradd-m",
+         "above-a-run-that-creates-under-the-target"]
 
 
 @pytest.mark.build

@@ -31,6 +31,7 @@ from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import value
 from dockerfix.transforms._chown import accounts, proofs
+from dockerfix.transforms._chown.owners import created_later
 from dockerfix.transforms._chown.paths import kind_at
 
 _PATH_CMDS = frozenset("mkdir rm rmdir touch ln cp mv chmod chown chgrp test [ cd".split())
@@ -58,9 +59,7 @@ class NoMove(Exception):
 
 
 def creator(a: Analysis, j: int, idx: int, name: str, kind: str) -> int | None:
-    """The first step from ``j`` up to the chown (``idx``) that creates ``name``."""
-    from dockerfix.transforms._chown.owners import created_later
-
+    """The first step after ``j`` up to the chown (``idx``) that creates ``name``."""
     return next((k for k, acc in created_later(a, j + 1, idx) if acc.name == name and acc.kind == kind), None)
 
 
@@ -251,20 +250,22 @@ def _edits(a: Analysis, j: int, k: int) -> list[Edit]:
     return [Edit(start, ins.line_next, ""), Edit(at, at, block)]
 
 
-def respell(a: Analysis, j: int, idx: int, user: tuple[str, str | None], group: tuple[str, str | None],
-            basis) -> tuple[str, str, Move | None]:  # type: ignore[no-untyped-def]
-    """The owner to write at COPY ``j`` once an account step moves above it (one planned for an earlier COPY of
-    this fix, or a new one); raises NoMove."""
-    needed = [(n, kind) for (n, spelled), kind in ((user, "user"), (group, "group")) if spelled is None]
-    covered = [x for x in needed if any(x in m.names and m.at <= j < m.step for m in basis.moves)]
+def respell(a: Analysis, j: int, idx: int, user: tuple[str | None, str | None], group: tuple[str | None, str | None],
+            basis, pending: list[Move] | None = None) -> tuple[str | None, str | None, Move | None]:  # type: ignore[no-untyped-def]
+    """The owner to write at step ``j`` (a COPY, or a RUN that gets a chown appended) once an account step moves
+    above it: one planned for an earlier step of this fix (``basis.moves``, or ``pending`` in the same step), or a
+    new one. Each of ``user``/``group`` is (name or None, how it is written without a move or None); raises NoMove."""
+    known = list(basis.moves) + list(pending or [])
+    needed = [(n, kind) for (n, spelled), kind in ((user, "user"), (group, "group")) if n and spelled is None]
+    covered = [x for x in needed if any(x in m.names and m.at <= j < m.step for m in known)]
     move = None
     rest = [x for x in needed if x not in covered]
-    if rest and basis.moves:
+    if rest and known:
         raise NoMove("another account step already moves for this chown", "")
     if rest:
         move = plan(a, j, idx, rest)
     # Once the step runs first, the names it makes exist at the COPY: written as names, not as numbers.
-    made = move.names if move is not None else [x for m in basis.moves for x in m.names]
+    made = move.names if move is not None else [x for m in known for x in m.names]
     u = user[0] if (user[0], "user") in made else user[1] or user[0]
     g = group[0] if (group[0], "group") in made else group[1] or group[0]
     return u, g, move

@@ -197,6 +197,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     notes += [f"{tag} {'writes into' if _wrote_under(written, path) else 'creates'} {path}: its owner is set in the "
               "same step" for path, _, _ in made]
     pieces: list[str] = []
+    pending: list[moves.Move] = []  # an account step this RUN's chown needs above it
     local = Basis()
     # One command per operation, in the step's order, so each path sees the same sequence of changes.
     for op in dict.fromkeys(op for _, _, covering in made for op in covering):
@@ -213,8 +214,12 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
             u = _spell(a, op.user, "user", j, idx, local) if op.user else None
             g = _spell(a, op.group, "group", j, idx, local) if op.group else None
             if (op.user and u is None) or (op.group and g is None):
-                return [], notes[: len(dropped)] + [f"{tag} left as is: the owner is not known to exist there and "
-                                                    "its id is unknown"]
+                try:
+                    u, g, move = moves.respell(a, j, idx, (op.user, u), (op.group, g), basis, pending)
+                except moves.NoMove as no:
+                    return [], notes[: len(dropped)] + [f"{tag} left as is: the owner is not known to exist there and "
+                                                        f"its id is unknown{moves.advice(no)}"]
+                pending += [move] if move is not None else []
             spec = (g or "") if op.kind == "chgrp" else f"{u or ''}{':' + g if g else ''}"
         if fresh:
             pieces.append(f"{op.kind} -R {spec} {' '.join(fresh)}")
@@ -222,10 +227,11 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
             pieces.append(f"find {' '.join(stale)}{find_tail(op.kind, u, g, op.mode)}")
     basis.use(local.defaults)
     basis.assumptions.extend(x for x in local.assumptions if x not in basis.assumptions)
+    moved, moved_notes = moves.commit(basis, pending[0] if pending else None)
     text = " && ".join(pieces)
     if rs.heredoc:
-        return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
-    return [Edit(rs.append_at, rs.append_at, " && " + text)], notes
+        return moved + [Edit(rs.append_at, rs.append_at, text + a.df.newline)], moved_notes + notes
+    return moved + [Edit(rs.append_at, rs.append_at, " && " + text)], moved_notes + notes
 
 
 def _link_on_the_way(a: Analysis, j: int, covering: list[Op], path: str) -> str | None:
