@@ -222,3 +222,14 @@ def test_debian_useradd_m_moved_builds_to_the_same_image(debian_build_image: Con
     _, original = debian_build_image(before, F)
     _, fixed = debian_build_image(after, F)
     assert [d.text for d in compare_images(original, fixed)] == []
+
+
+def test_move_over_paths_of_an_unread_base_is_unsafe() -> None:
+    # Nothing proves /opt and /opt/w are no symlinks (into /etc or /home) in a base that was not read.
+    text = "FROM example.org/unknown:1\nCOPY a.txt /opt/w/a\nRUN adduser -D w\n" + T
+    assert run(text, NAME, bases=table()).output == text
+    result = run(text, NAME, unsafe=True, bases=table())
+    assert result.output.startswith("FROM example.org/unknown:1\nRUN adduser -D w\nCOPY --chown=w:w")
+    (finding,) = result.findings
+    assert finding.fix is not None and not finding.fix.safe
+    assert "unsafe: assumes /opt is no symlink in the base image 'example.org/unknown:1'" in finding.details

@@ -139,7 +139,7 @@ def _between(a: Analysis, j: int, k: int, step: accounts.Step, move: Move) -> st
             if kind_at(a, s, ca.dest).kind != MISSING:
                 tree = proofs.tree_clean(a, s, ca.dest)
                 if tree.kind is None and tree.base_unknown:
-                    _assume(move, f"nothing below {ca.dest} is a symlink in the base image")
+                    _assume(move, f"nothing below {ca.dest} is a symlink in the base image {_image(a, s)!r}")
                 elif tree.kind is None:
                     return f"{tag}: the {ins.keyword} may write through a symlink below {ca.dest} ({tree.why})"
                 move.defaults += [d for d in tree.defaults if d not in move.defaults]
@@ -212,11 +212,16 @@ def _path_ok(a: Analysis, s: int, p: str, guarded: list[str], homes: list[str], 
         if k.kind == SYMLINK or (k.kind is None and not k.base_unknown):
             return f"names {p}, and {d} may be a symlink ({k.why or 'it is one'})"
         if k.kind is None:
-            _assume(move, f"{d} is no symlink in the base image")
+            _assume(move, f"{d} is no symlink in the base image {_image(a, s)!r}")
         move.defaults += [x for x in k.defaults if x not in move.defaults]
         if k.kind != DIR and any(is_under(h, d) for h in homes):
             return f"may make {d}, above the home"
     return None
+
+
+def _image(a: Analysis, s: int) -> str:
+    facts = a.base(s)
+    return facts.image if facts is not None else "?"
 
 
 def _assume(move: Move, what: str) -> None:
