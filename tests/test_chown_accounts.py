@@ -54,6 +54,16 @@ MOVED: dict[str, tuple[str, str]] = {
         B + "RUN mkdir -p /opt/w/cache\nCOPY a.txt /opt/w/a\nRUN adduser -D w\n" + T,
         B + "RUN adduser -D w\nRUN mkdir -p /opt/w/cache && chown -R w:w /opt/w/cache\n"
             "COPY --chown=w:w a.txt /opt/w/a\n" + KEPT),
+    "account-steps-move-together-in-their-order": (
+        B + "COPY a.txt /opt/w/a\nRUN adduser -D x\nCOPY b.txt /srv/b\nRUN adduser -D w\n" + T,
+        B + "RUN adduser -D x\nRUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\nCOPY b.txt /srv/b\n" + KEPT),
+    "exec-form-account-step-moves-along": (
+        B + 'COPY a.txt /opt/w/a\nRUN ["addgroup", "x"]\nRUN adduser -D w\n' + T,
+        B + 'RUN ["addgroup", "x"]\nRUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\n' + KEPT),
+    "group-and-user-in-two-steps": (
+        B + "COPY a.txt /opt/w/a\nRUN groupadd app\nRUN useradd -g app w\nRUN chown -R w:app /opt/w\n",
+        B + "RUN groupadd app\nRUN useradd -g app w\nCOPY --chown=w:app a.txt /opt/w/a\n"
+            "RUN find /opt/w \\( ! -user w -o ! -group app -o -perm -4000 -o -perm -2000 \\) -exec chown -h w:app {} +\n"),
     "heredoc": (  # checked statically: buildah 1.28 cannot build heredocs
         B + "COPY a.txt /opt/w/a\nRUN <<EOF\nadduser -D w\nEOF\n" + T,
         B + "RUN <<EOF\nadduser -D w\nEOF\nCOPY --chown=w:w a.txt /opt/w/a\n" + KEPT),
@@ -72,10 +82,10 @@ MOVED: dict[str, tuple[str, str]] = {
 REFUSED: dict[str, tuple[str, str]] = {
     "installs-packages": (B + "COPY a.txt /opt/w/a\nRUN apk add tini\nRUN adduser -D w\n" + T,
                           "line 3: the RUN installs packages, which may add accounts"),
-    "another-account-step": (B + "COPY a.txt /opt/w/a\nRUN adduser -D x\nRUN adduser -D w\n" + T,
-                             "line 3: the RUN makes accounts too (the order decides the ids)"),
-    "another-account-step-exec": (B + 'COPY a.txt /opt/w/a\nRUN ["addgroup", "x"]\nRUN adduser -D w\n' + T,
-                                  "line 3: the RUN makes accounts too"),
+    "another-account-step-not-read": (B + "ARG X\nCOPY a.txt /opt/w/a\nRUN adduser -D $X\nRUN adduser -D w\n" + T,
+                                      "line 4: the RUN makes accounts too (the order decides the ids)"),
+    "another-account-step-does-more": (B + "COPY a.txt /opt/w/a\nRUN apk add x && adduser -D x\nRUN adduser -D w\n" + T,
+                                       "the RUN at line 3 does more than make accounts (`apk` is not an account"),
     "copy-into-home": (B + "COPY a.txt /home/w/a\nRUN adduser -D w\nRUN chown -R w:w /home/w\n",
                        "line 2: the COPY names /home/w/a, at, under or above /home/w"),
     "home-is-the-target": (B + "COPY a.txt /opt/w/a\nRUN useradd -m -d /opt/w w\n" + T,
@@ -101,8 +111,6 @@ REFUSED: dict[str, tuple[str, str]] = {
     "other-root": (B + "COPY a.txt /opt/w/a\nRUN useradd -R /mnt w\n" + T, "works on another root"),
     "in-the-chown-run": (B + "COPY a.txt /opt/w/a\nRUN adduser -D w && chown -R w:w /opt/w\n",
                          "made in the RUN of the chown itself"),
-    "two-steps": (B + "COPY a.txt /opt/w/a\nRUN groupadd app\nRUN useradd -g app w\nRUN chown -R w:app /opt/w\n",
-                  "are made by different steps (lines 3, 4)"),
     "replaces-the-program": (B + "COPY a.txt /opt/w/a\nCOPY b.txt /usr/local/sbin/adduser\nRUN adduser -D w\n" + T,
                              "names /usr/local/sbin/adduser, which is /usr/local/sbin/adduser"),
     "copies-a-library": (B + "COPY a.txt /opt/w/a\nCOPY b.txt /usr/lib/libx.so\nRUN adduser -D w\n" + T,
@@ -169,7 +177,7 @@ def test_exec_form_of_another_program_is_not_read() -> None:
 
 
 BUILT = ["adduser", "comments-and-continuation-move-with-it", "exec-form", "groupadd-and-useradd-m",
-         "above-a-run-that-creates-under-the-target"]
+         "above-a-run-that-creates-under-the-target", "account-steps-move-together-in-their-order"]
 
 
 @pytest.mark.build
@@ -183,9 +191,9 @@ def test_moved_builds_to_the_same_image(build_image: ContextBuilds, name: str) -
 
 @pytest.mark.build
 def test_harness_catches_a_move_over_another_account_step(build_image: ContextBuilds) -> None:
-    # What the refusal "another-account-step" prevents: moved above `adduser -D x`, w takes x's ids.
-    before, _ = REFUSED["another-account-step"]
-    wrong = B + "RUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\nRUN adduser -D x\n" + KEPT
+    # Why the account steps move together: `adduser -D w` alone moved above `adduser -D x` takes x's ids.
+    before, _ = MOVED["account-steps-move-together-in-their-order"]
+    wrong = B + "RUN adduser -D w\nCOPY --chown=w:w a.txt /opt/w/a\nRUN adduser -D x\nCOPY b.txt /srv/b\n" + KEPT
     _, original = build_image(before, F)
     _, moved = build_image(wrong, F)
     texts = [d.text for d in compare_images(original, moved)]

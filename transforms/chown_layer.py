@@ -39,8 +39,9 @@ where a step cannot be given the owner, it is left alone with the reason.
   exec form `RUN ["useradd", ...]`, or the base image's /etc/passwd and /etc/group), else its numeric id
   from the Dockerfile is written, else the RUN that makes it is moved above the COPY when that is neutral
   (it only makes accounts, runs with the same ENV/ARG, USER, SHELL, WORKDIR and VOLUMEs there, and no step
-  it moves over touches the account files, /etc/skel, the homes or what is above them, installs packages
-  or makes accounts: transforms/_chown/moves.py; the layer order and history change, the image does not),
+  it moves over touches the account files, /etc/skel, the homes or what is above them, or installs packages;
+  account steps between move along in their order: transforms/_chown/moves.py; the layer order and history
+  change, the image does not),
   else the COPY is left alone and the finding says what to move or which ids to write. For `--chown=user`,
   its primary group must be known the same way.
 - A variable's value in this stage: ENV and ARG of this stage (ARGs do not cross FROM; an ARG whose name

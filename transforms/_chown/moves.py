@@ -2,7 +2,9 @@
 
 `COPY --chown=app` looks the name up in the stage's /etc/passwd when the COPY runs, so a COPY before the RUN that
 creates `app` cannot name it; when the Dockerfile does not write both numeric ids, the fix moves that RUN (its whole
-text, with the comment lines right above it) to just before the first COPY that needs it. Moving a step changes the
+text, with the comment lines right above it) to just before the first COPY (or RUN that gets a chown) that needs
+it, together with every account step between, in their order (a useradd without -u takes the next free id: the
+order of the account steps decides the ids, so none may stay behind or be passed over). Moving a step changes the
 order of the layers (the history and the cache), never the final filesystem, when it is *neutral*:
 
 - it is a pure account step (accounts.py): it reads and writes only the account files, the skeleton, the homes
@@ -14,8 +16,8 @@ order of the layers (the history and the cache), never the final filesystem, whe
   Dockerfile and the base image's paths; a base that was not read makes the fix unsafe); each RUN is analysed and
   runs only mkdir, rm, rmdir, touch, ln, cp, mv, chmod, numeric chown/chgrp, test, cd, echo, printf, true, set, sleep
   with static words naming none of those paths, without redirects or --mount. Anything else may read or write the
-  account files: a package install (it may add system users and take the next free id), another account step (a
-  useradd without -u takes the next free id, so their order decides the ids), `id`, `su`, `chown name`, a script.
+  account files: a package install (it may add system users and take the next free id), an account step that is
+  not a pure one (it cannot move along), `id`, `su`, `chown name`, a script.
 - the WORKDIR, when no step has made it yet (buildah creates it at the next RUN), is one of those paths too.
 """
 
@@ -71,26 +73,33 @@ def plan(a: Analysis, j: int, idx: int, needed: list[tuple[str, str]]) -> Move:
         raise NoMove(f"no analysed step between line {a.instructions[j].line} and the chown creates {names}",
                      f"create {names} with useradd/adduser above line {a.instructions[j].line}, or write the "
                      "numeric ids in the COPY")
-    if len(steps) > 1:
-        lines = ", ".join(str(a.instructions[k].line) for k in sorted(steps))  # type: ignore[type-var]
-        raise NoMove(f"{names} are made by different steps (lines {lines})", "make them in one RUN")
-    (k,) = steps
-    assert k is not None
-    hint = _hint(a, j, k)
-    if k == idx:
+    last = max(k for k in steps if k is not None)
+    hint = _hint(a, j, last)
+    if last == idx:
         raise NoMove("the account is made in the RUN of the chown itself",
                      f"make it in a RUN of its own above line {a.instructions[j].line}, or give its ids")
-    step = accounts.pure_step(a, k)
-    if isinstance(step, str):
-        raise NoMove(f"the RUN at line {a.instructions[k].line} does more than make accounts ({step})", hint)
-    move = Move(k, j, [(acc.name, acc.kind) for acc in step.accounts])
-    why = _context(a, j, k) or _between(a, j, k, step, move)
+    # Every account step up to the last one needed moves, in its order: their order decides the ids they take.
+    group = sorted({k for k, _ in created_later(a, j + 1, last)} | {last})
+    merged = accounts.Step(last)
+    for k in group:
+        step = accounts.pure_step(a, k)
+        if isinstance(step, str):
+            raise NoMove(f"the RUN at line {a.instructions[k].line} does more than make accounts ({step})", hint)
+        why = _context(a, j, k)
+        if why:
+            raise NoMove(why, hint)
+        merged.accounts += step.accounts
+        merged.paths += [p for p in step.paths if p not in merged.paths]
+        merged.homes += step.homes
+    move = Move(last, j, [(acc.name, acc.kind) for acc in merged.accounts])
+    why = _between(a, j, last, merged, move, skip=set(group))
     if why:
         raise NoMove(why, hint)
-    move.edits = _edits(a, j, k)
-    move.detail = (f"line {a.instructions[k].line}: RUN moved above line {a.instructions[j].line} (it only makes "
-                   "accounts, runs the same way there, and no step it moves over touches the account files or the "
-                   "homes)")
+    move.edits = _edits(a, j, group)
+    lines = ", ".join(str(a.instructions[k].line) for k in group)
+    move.detail = (f"line{'s' if len(group) > 1 else ''} {lines}: RUN moved above line {a.instructions[j].line} (it "
+                   "only makes accounts, runs the same way there, and no step it moves over touches the account files "
+                   "or the homes)")
     return move
 
 
@@ -120,13 +129,16 @@ def _context(a: Analysis, j: int, k: int) -> str | None:
     return None
 
 
-def _between(a: Analysis, j: int, k: int, step: accounts.Step, move: Move) -> str | None:
-    """Why a step from ``j`` up to ``k`` may touch what the account step reads or writes."""
+def _between(a: Analysis, j: int, k: int, step: accounts.Step, move: Move, skip: set[int]) -> str | None:
+    """Why a step from ``j`` up to ``k`` (but the moved ones, ``skip``) may touch what the account steps read or
+    write."""
     guarded = list(step.paths)
     wd = a.state(j).workdir
     if wd and kind_at(a, j, wd).kind != DIR:
         guarded.append(wd)  # buildah makes a WORKDIR at the next RUN: the moved step would make it earlier
     for s in range(j, k):
+        if s in skip:
+            continue
         ins = a.instructions[s]
         tag = f"line {ins.line}"
         if ins.keyword in ("COPY", "ADD"):
@@ -245,14 +257,17 @@ def _block_start(a: Analysis, k: int) -> int:
     return start
 
 
-def _edits(a: Analysis, j: int, k: int) -> list[Edit]:
-    ins = a.instructions[k]
-    start = _block_start(a, k)
-    block = a.df.text[start : ins.line_next]
-    if not block.endswith("\n"):
-        block += a.df.newline
+def _edits(a: Analysis, j: int, group: list[int]) -> list[Edit]:
+    out: list[Edit] = []
+    blocks: list[str] = []
+    for k in group:
+        ins = a.instructions[k]
+        start = _block_start(a, k)
+        block = a.df.text[start : ins.line_next]
+        blocks.append(block if block.endswith("\n") else block + a.df.newline)
+        out.append(Edit(start, ins.line_next, ""))
     at = _block_start(a, j)
-    return [Edit(start, ins.line_next, ""), Edit(at, at, block)]
+    return out + [Edit(at, at, "".join(blocks))]
 
 
 def respell(a: Analysis, j: int, idx: int, user: tuple[str | None, str | None], group: tuple[str | None, str | None],
