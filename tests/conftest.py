@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,10 @@ def debian_rootfs_tar() -> Path:
     out = debian_rootfs().parent
     if shutil.which("debootstrap") is None and not debian_rootfs().is_file():
         _unavailable("the Debian test base needs debootstrap (apt-get install -y debootstrap) and root")
-    proc = subprocess.run(["bash", str(script), str(out)], capture_output=True, text=True, timeout=900, check=False)
+    # The script writes the stubs with this interpreter's dockerfix (this checkout's); python3 on PATH may have none.
+    env = {**os.environ, "DOCKERFIX_PYTHON": sys.executable}
+    proc = subprocess.run(["bash", str(script), str(out)], capture_output=True, text=True, timeout=900, check=False,
+                          env=env)
     if proc.returncode != 0:
         _unavailable(f"tests/builders/debian-base.sh failed: {proc.stderr.strip()[-500:]}")
     return Path(proc.stdout.strip().splitlines()[-1])

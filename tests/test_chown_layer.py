@@ -37,7 +37,6 @@ UNCHANGED = {
     "symlink-target-base": "FROM debian:12\nCOPY a /var/run/a\nRUN chown -R 1000 /var/run\n",
     "symlink-target-made": "FROM b\nRUN ln -s /mnt/x /data\nCOPY a /data/a\nRUN chmod -R 755 /data\n",
     "variable-set-in-step": "FROM b\nENV D=/data\nCOPY a /data/a\nRUN D=/other && chown -R 1000 $D\n",
-    "nothing-moved-chmod-octal-only": "FROM b\nCOPY a /data/a\nRUN chmod -R 755 /data\n",
     "nothing-moved-missing-parent-left-alone": "FROM b\nCOPY a /new/deep/data/a\nRUN chown -R 1000:1000 /new/deep/data\n",
     "nothing-moved-named-user-created-later-unknown-id": "FROM b\nCOPY a /opt/w/a\nRUN apk add tini && adduser -D w\n"
                                                          "RUN chown -R w:w /opt/w\n",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dockerfix.refactor.engine import run
+from dockerfix.refactor.dockerfile.analysis import analyse_text
+from dockerfix.refactor.engine import find, run
 from dockerfix.refactor.images.image import compare_images
 
 from .helpers import fix
@@ -45,10 +46,6 @@ UNCHANGED: dict[str, tuple[str, dict[str, str]]] = {
     "F4-chmod-follows-named-symlink": (B + "RUN mkdir -p /usr/local/share/man/man1 && echo x > /usr/local/share/man/man1/t.1"
                                        " && chmod 600 /usr/local/share/man/man1/t.1 && ln -s share/man /usr/local/man\n"
                                        "RUN chmod -R 755 /usr/local/man\n", {}),
-    "F4-chmod-appended-through-link": (B + "RUN mkdir -p /var/log/myapp && echo log > /var/log/myapp/old.log && chmod 640 "
-                                       "/var/log/myapp/old.log\nCOPY app.sh /srv/app/app.sh\n"
-                                       "RUN ln -s /var/log/myapp /srv/app/logs\nRUN chmod -R 755 /srv/app\n",
-                                       {"app.sh": "echo hi\n"}),
     # F5: an ARG does not cross FROM: ${APP_DIR} is empty in the child stage.
     "F5-arg-child-stage": ("FROM localhost/dockerfix-base AS base\nARG APP_DIR=/srv/app\nFROM base\n"
                            "COPY a.txt /srv/app/a.txt\nCOPY b.txt ${APP_DIR}/b.txt\nRUN chown -R 1000:1000 /srv/app\n",
@@ -82,8 +79,7 @@ UNCHANGED: dict[str, tuple[str, dict[str, str]]] = {
     # F16: `chown -R :` changes no owner.
     "F16-chown-colon": (B + "COPY tool /opt/app/tool\nRUN chmod 4755 /opt/app/tool\nRUN chown -R : /opt/app\n",
                         {"tool": "t\n"}),
-    # R3: nothing can move into an earlier step: a `find` alone changes the same files.
-    "R3-nothing-to-move": (B + "COPY f.txt /data/f.txt\nRUN chmod -R 755 /data\n", F),
+    # R3 (now fixed with COPY --chmod, tests/test_chown_modes.py) and F4-chmod-appended-through-link: there.
     # c41: the chown runs on a tmpfs mount (BuildKit), not on the image's /data.
     "c41-mount-over-target": (B + "COPY f.txt /data/f.txt\nRUN --mount=type=tmpfs,target=/data chown -R 1000:1000 /data\n",
                               F),
@@ -254,3 +250,34 @@ def test_debian_fixed_builds_to_the_same_image(debian_build_image: ContextBuilds
     _, fixed = debian_build_image(after, files)
     assert [d.text for d in compare_images(original, fixed)] == []
 
+
+
+def test_nothing_written_earlier_is_not_called_stored_twice() -> None:
+    """Real files chown a tree their own RUN made: nothing the Dockerfile wrote before is stored again."""
+    [f] = find(analyse_text("FROM b\nRUN mkdir -p /app/media /app/static && chown -R 1000:1000 /app\n"), ["chown-layer"])
+    assert f.fix is None
+    assert "no earlier step that the analysis follows writes under /app" in f.message
+    assert "stores every file" not in f.message
+
+
+def test_a_copy_whose_sources_cannot_be_read_may_have_written_below_its_destination() -> None:
+    """`COPY --from=x / /` may bring /data/…: a chown of a /data the RUN itself makes is not free."""
+    df = "FROM b AS x\nRUN mkdir -p /data && echo 1 > /data/f\nFROM b\nCOPY --from=x / /\n" \
+         "RUN mkdir -p /data && chown -R 1000 /data\n"
+    [f] = find(analyse_text(df), ["chown-layer"])  # before: no finding (the chown counted as free)
+    assert f.fix is None and "writes into /, above /data" in f.message
+
+
+@pytest.mark.parametrize("df, refused", [
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_bind_service=+ep /app/bin/a\nRUN chown -R 1000:1000 /app\n", True),
+    ("FROM b\nCOPY a /app/bin/a\nRUN chown -R 1000:1000 /app && setcap cap_net_raw+ep /app/bin/a\n", True),
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_raw+ep $TOOL\nRUN chown -R 1000:1000 /app\n", True),
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_raw+ep /usr/bin/ping\nRUN chown -R 1000:1000 /app\n", False),
+    ("FROM b\nCOPY a /app/bin/a\nRUN setcap cap_net_raw+ep /app/bin/a\nRUN chmod -R 755 /app\n", False),
+])
+def test_setcap_under_the_target_refuses_a_chown(df: str, refused: bool) -> None:
+    """root's chown clears security.capability on every file, even with the same owner; the kept find would not."""
+    [f] = find(analyse_text(df), ["chown-layer"])
+    assert ("file capabilities" in f.message) == refused, f.message
+    if refused:
+        assert f.fix is None

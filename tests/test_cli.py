@@ -205,3 +205,15 @@ def test_sarif_is_valid_against_the_schema(repo: Path) -> None:
     doc = json.loads(dockerfix("check", "--format", "sarif", ".", cwd=repo).stdout)
     jsonschema.validate(doc, schema)
     assert {r["level"] for r in doc["runs"][0]["results"]} == {"warning", "note"}
+
+
+@pytest.mark.parametrize(("n", "partial", "text"), [
+    (1500, False, "≈ 1.5 kB"),
+    (1500, True, "1.5 kB + unknown"),
+    (0, True, "an unknown amount"),
+    (None, True, "an unknown amount"),
+])
+def test_savings_are_said_with_what_could_not_be_sized(n, partial, text) -> None:  # type: ignore[no-untyped-def]
+    from dockerfix.refactor.units import saving
+
+    assert saving(n, partial) == text

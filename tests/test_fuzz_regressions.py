@@ -79,3 +79,19 @@ def test_symlinked_target_builds_the_same_image(build_image) -> None:  # type: i
     wrong = LINKED_TARGET.replace("echo x > /opt/app/cache/x\n", "echo x > /opt/app/cache/x && chown -R 1000:1000 /opt/app/cache\n")
     _, bad = build_image(wrong, name="Dockerfile.wrong")
     assert any(d.path == "/opt/real/cache" for d in compare_images(original, bad)), "the harness must see it"
+
+
+# Fuzz case s21-i105 (seed 21): a COPY whose --chown is safe drops its unproven --chmod (the file has no syntax line
+# that proves BuildKit), but the dropped edit was still remembered, and keeping the whole fix safe crashed
+# ("list.remove(x): x not in list"). The fix must be made, safe, with the COPY's mode left to the kept step.
+def test_a_dropped_chmod_edit_does_not_crash_keeping_the_fix_safe(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (f"FROM {BASE}\nRUN mkdir -p /opt/extra && echo e > /opt/extra/e.txt\n"
+            "WORKDIR /home/app/svc/data\nRUN true\nCOPY f.txt /home/app/svc/f.txt\n"
+            "RUN chown -R 1500:1500 /home/app/svc /opt/extra && chmod -R 750 /home/app/svc /opt/extra\n")
+    (tmp_path / "f.txt").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(text)
+    result = run(text, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
+    [f] = [f for f in result.findings if f.transform == "chown-layer"]
+    assert f.fix is not None and f.fix.safe, f.details
+    assert "&& chown -R 1500:1500 /opt/extra && chmod -R 750 /opt/extra" in result.output
+    assert "--chmod" not in result.output

@@ -74,7 +74,7 @@ def test_user_base_and_uv_environment_from_env() -> None:
         ("npm ci", "node_modules"),
         ("npm install --omit=dev", "node_modules"),
         ("poetry install", "poetry"),
-        ("uv sync", "project root"),
+        ("uv sync", "workspace root"),
         ("pip install --prefix /i flask", "--ignore-installed"),
         ("pip install -r requirements.txt", "PATH"),
     ],

@@ -10,7 +10,8 @@ Docker behaviour this relies on (docs/builder-semantics.md has each with its sou
 - Directories that `COPY --chown` creates get the new owner (BuildKit, buildah); existing ones keep theirs.
   BuildKit creates a WORKDIR at once, buildah only when a later RUN needs it.
 - The builder follows symlinks in a COPY destination; `chown -R` never follows one; GNU `chmod -R`
-  follows a symlink named on its command line. root's chown clears setuid/setgid bits.
+  follows a symlink named on its command line. root's chown clears setuid/setgid bits and file capabilities
+  (`security.capability`, which `setcap` sets) on every file, even when the owner stays the same.
 
 What the fix does:
 1. COPY/ADD before the step whose destination lies under a target path get `--chown` (an existing
@@ -19,11 +20,33 @@ What the fix does:
    tar -C, unzip -d, pip install --target, curl -o, wget -O, touch, ln, install) get the ownership in
    the same step, appended as `&& chown -R U:G PATH` (a fresh path) or as a `find` (a path that
    already had content).
+   For `chmod -R`, a COPY of step 1 gets `--chmod=OCTAL` instead (or as well) where every builder the file's
+   syntax allows gives the same final modes (transforms/_chown/modes.py states the rules): octal only (buildah
+   1.28 rejects symbolic; BuildKit from Dockerfile 1.14), only where every directory the COPY creates or touches
+   lies under the target (BuildKit 0.21+ gives those directories the mode, buildah 1.28 and BuildKit 0.13 only
+   the copied subdirectories: the kept step settles them either way); a symbolic mode as the octal it gives the
+   one context file copied to a file path. The classic builder rejects --chmod: without a `# syntax=` of 1.2+ or
+   another BuildKit/buildah-only feature in the file, the fix assumes BuildKit or buildah (unsafe), and a fix that
+   is safe without the --chmod drops it.
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
    (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
-When nothing can move into an earlier step, there is no fix (a `find` alone would change the same
-files): the finding says why, and `check` does not fail for it.
+4. Unsafe, only when 1-3 move nothing: a root RUN whose code the analysis cannot read (`curl … | sh`, a script
+   not from the build context, a program it cannot follow, a JSON-form RUN) is the reason no earlier step may
+   take the ownership. It then runs as the owner: `USER U:G` before it, the user it ran as after it (the spelling
+   of the USER in effect; over a base whose User is empty, `USER root` only when a later USER of the stage sets
+   the config anyway), so earlier steps take the ownership and what it writes under the target already has it.
+   Only for a `chown -R U:G` whose user and group exist at that step (or are numeric), a step known to run as
+   root (USER root/0, or the base's default user read or documented as root), not the chown's own RUN, and not
+   a step that also runs a command the analysis knows to see owners (`cp -a`, `su`, …), nor a step whose WORKDIR
+   may not exist yet (buildah makes it at that step, as the user it runs as). Its details say what it
+   assumes: the step writes nothing outside the target (there its files would get the owner, or could not be
+   written), does not archive, copy or act on the owners it sees (now the owner's), needs no root rights, and
+   $HOME-dependent files it writes (~/.gitconfig, caches) move to the owner's home. USER sets the user and
+   group of RUN steps only, and is part of the image config. Where 1-3 move something, that safe fix is the
+   one offered, and its details name the wrap and what it would add.
+When nothing can move into an earlier step (not even with 4), there is no fix (a `find` alone would change the
+same files): the finding says why (and why 4 was not offered), and `check` does not fail for it.
 
 Facts a fix rests on, and where each comes from. A fix is safe only when every one is proven by the
 Dockerfile or read from the base image (or is a documented default of a well-known base, listed below,
@@ -54,6 +77,8 @@ where a step cannot be given the owner, it is left alone with the reason.
   links, `tar -c`, `rsync`, `find`, `ls`, `git`, a non-root USER, `su`/`runuser`/`gosu`/`setpriv`/`sudo`,
   a script or an unanalysable RUN. Ownership only moves into steps after the last such step. Assumed
   (documented): other root commands read contents only, and a command changes only the paths it names.
+- No file under a target carries file capabilities: a `setcap` under it refuses the fix; files from the base
+  image or package installs are assumed (documented) to carry none there.
 - The kept step's `find` exists: read from the base image, or a documented default; a step that removes
   it refuses; unknown: assumption. The steps without USER run as root: the base's default user.
 
@@ -78,9 +103,10 @@ from dockerfix.refactor.dockerfile.basefacts import DIR, FILE, MISSING
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
-from dockerfix.refactor.dockerfile.shell import Command, SWord, value
-from dockerfix.transforms._chown import paths, readers
-from dockerfix.transforms._chown.edits import OCTAL, estimate, quote, replace_op
+from dockerfix.refactor.dockerfile.shell import Command
+from dockerfix.transforms._chown import caps, modes, paths, readers, userwrap
+from dockerfix.transforms._chown import ops as ops_mod
+from dockerfix.transforms._chown.edits import estimate, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
 from dockerfix.transforms._chown.steps import _copy_edit, _run_edit
 
@@ -89,12 +115,6 @@ SUMMARY = "move a later `RUN chown -R`/`chmod -R` into COPY --chown and the step
 SAFE = True
 
 _TEXT_FILTER = re.compile(r"\b(chown|chgrp|chmod)\b")
-_SYMBOLIC = re.compile(r"^[ugoa]+\+[rwx]+(,[ugoa]+\+[rwx]+)*$")
-_OK_OPTS = set("RvcfhP")
-_OK_LONG = {"--recursive", "--verbose", "--changes", "--silent", "--quiet", "--no-dereference", "--preserve-root",
-            "--no-preserve-root"}
-
-
 def check(a: Analysis):  # type: ignore[no-untyped-def]
     for idx, ins in enumerate(a.instructions):
         if ins.keyword == "RUN" and _TEXT_FILTER.search(ins.logical) and ("R" in ins.logical or "--rec" in ins.logical):
@@ -131,11 +151,11 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
     for cmd, cwd in walk(rs.script, rs.env, a.state(idx).workdir):
         name = posixpath.basename(cmd.name)
         if name == "sudo" and any(posixpath.basename(w.raw) in ("chown", "chgrp", "chmod") for w in cmd.args[:3]):
-            if any(_recursive_flag(w.raw) for w in cmd.args):
+            if any(ops_mod.recursive_flag(w.raw) for w in cmd.args):
                 raise Refuse("the recursive chown/chmod runs through sudo (as a non-root user)")
         if name not in ("chown", "chgrp", "chmod"):
             continue
-        op = _parse_op(cmd, name, rs.env, cwd)
+        op = ops_mod.parse_op(cmd, name, rs.env, cwd)
         if op is None:
             continue
         if not certain(rs.script, cmd) or cmd.redirected:
@@ -145,115 +165,8 @@ def _ops(a: Analysis, idx: int, rs: RunScript) -> list[Op]:
     return ops
 
 
-def _recursive_flag(raw: str) -> bool:
-    return raw == "--recursive" or (raw.startswith("-") and not raw.startswith("--") and "R" in raw)
-
-
-def _parse_op(cmd: Command, name: str, env, cwd: str | None) -> Op | None:  # type: ignore[no-untyped-def]
-    # GNU and busybox getopt permute: options may follow the owner (`chown app:app -R /srv`), except after `--`.
-    # For chmod, a word like `-w` is a mode, so only the words before the mode are options.
-    rest: list[SWord] = []
-    recursive = False
-    ended = False
-    for w in cmd.args:
-        raw = w.raw
-        if ended or not raw.startswith("-") or raw == "-" or (name == "chmod" and rest):
-            rest.append(w)
-            continue
-        if raw == "--":
-            ended = True
-            continue
-        if name == "chmod" and not _recursive_flag(raw) and raw[1:2] in "rwxXst":
-            rest.append(w)  # `chmod -x`: a mode, not an option
-            continue
-        if raw.startswith("--"):
-            if raw == "--recursive":
-                recursive = True
-            elif raw not in _OK_LONG:
-                if not recursive and not any(_recursive_flag(x.raw) for x in cmd.args):
-                    return None
-                raise Refuse(f"`{name}` option {raw} is not handled")
-        else:
-            letters = set(raw[1:])
-            if "R" in letters:
-                recursive = True
-            if not letters <= _OK_OPTS:
-                if not any(_recursive_flag(x.raw) for x in cmd.args):
-                    return None
-                raise Refuse(f"`{name}` option {raw} is not handled (-L/-H follow symlinks)")
-    if not recursive:
-        return None
-    if len(rest) < 2:
-        raise Refuse(f"`{name} -R` has no path")
-    spec, words = rest[0], rest[1:]
-    op = Op(cmd, name)
-    if name == "chmod":
-        mode = value(spec, env)
-        if mode is None or not (OCTAL.match(mode) or _SYMBOLIC.match(mode)):
-            raise Refuse(f"chmod mode {spec.raw!r} is not octal or a plain who+perm list")
-        op.mode = mode
-    else:
-        _owner(op, spec, env)
-    for w in words:
-        v = value(w, env)
-        p = join(cwd, v) if v is not None else None
-        if p is None:
-            raise Refuse(f"the path {w.raw!r} has a value the Dockerfile does not give")
-        if p == "/":
-            raise Refuse("the target is the whole filesystem (/)")
-        op.paths.append((w, p))
-    return op
-
-
-def _owner(op: Op, spec: SWord, env) -> None:  # type: ignore[no-untyped-def]
-    owner = value(spec, env)
-    if owner is None:
-        raise Refuse(f"the owner {spec.raw!r} has a value the Dockerfile does not give")
-    if op.kind == "chgrp":
-        if not owner:
-            raise Refuse(f"`chgrp -R {spec.raw}` names no group")
-        op.group, op.group_raw = owner, _requote(spec.raw, owner)
-        return
-    if ":" not in owner and "." in owner and not owner.replace(".", "").isdigit():
-        # GNU chown reads `a.b` as user.group only when no user is named `a.b`: ambiguous statically.
-        raise Refuse(f"`{spec.raw}` may be a user name with a dot or the old user.group form")
-    sep = ":" if ":" in owner else "." if "." in owner else ":"
-    user, has_sep, group = owner.partition(sep)
-    if has_sep and not group and user:
-        raise Refuse(f"`{spec.raw}` (owner with the login group) needs the passwd file to know the group")
-    if not user and not group:
-        raise Refuse(f"`chown -R {spec.raw}` changes no owner")
-    raw = spec.raw
-    if len(raw) >= 2 and raw[0] == raw[-1] == '"' and '"' not in raw[1:-1] and "\\" not in raw:
-        # `"app:app"`, `"${U}:${G}"`: split inside the quotes and quote each part.
-        raw_user, _, raw_group = _split_raw(raw[1:-1], sep)
-        raw_user, raw_group = (f'"{raw_user}"' if raw_user else ""), (f'"{raw_group}"' if raw_group else "")
-    elif any(ch in raw for ch in "'\"\\"):
-        raw_user, raw_group = quote(user) if user else "", quote(group) if group else ""
-    else:
-        raw_user, _, raw_group = _split_raw(raw, sep)
-    op.user, op.group = user or None, group or None
-    op.user_raw, op.group_raw = raw_user or None, raw_group or None
-
-
-def _requote(raw: str, val: str) -> str:
-    return raw if not any(ch in raw for ch in "'\"\\") else quote(val)
-
-
 def _user(state) -> str:  # type: ignore[no-untyped-def]
     return "(a value the Dockerfile does not give)" if state.user == UNKNOWN else str(state.user)
-
-
-def _split_raw(raw: str, sep: str) -> tuple[str, str, str]:
-    depth = 0
-    for i, ch in enumerate(raw):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            return raw[:i], sep, raw[i + 1 :]
-    return raw, "", ""
 
 
 def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
@@ -291,6 +204,8 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                     raise Refuse(f"{t} {what}: `chmod -R` follows a symlink it is given, `find` does not")
                 basis.use(k.defaults)
     _check_find(a, idx, basis)
+    if any(op.kind != "chmod" for op in ops):
+        caps.check(a, idx, targets)
     # Ownership moves only into steps after the last one that may see owners under the targets.
     limit, limit_why = -1, ""
     own = readers.step_reads(a, idx, targets, before=_first_cmd(ops))
@@ -303,12 +218,67 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
                 limit, limit_why = j, f"the RUN at line {a.instructions[j].line}: {why}"
                 break
     base_user = _base_user_root(a, idx, basis)
+    safe_basis = Basis(list(basis.defaults), list(basis.assumptions))
+    edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
+    touched = modes.keep_safe(a, idx, touched, edits, details, basis)
+    verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
+    where = ", ".join(targets)
+    wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit)
+    if wrap is not None:
+        # Unsafe: the steps that would see the owners run as the owner (transforms/_chown/userwrap.py).
+        try:
+            w_edits, w_details, w_touched = _take(a, idx, ops, targets, safe_basis, wrap.limit, wrap.limit_why,
+                                                  wrap.steps)
+        except Refuse as why:
+            w_edits, w_details, w_touched, no_wrap = [], [], [], f"running the steps as the owner is not offered: {why}"
+        if w_touched and not touched:
+            basis, touched = safe_basis, w_touched + wrap.steps
+            edits, details = w_edits + wrap.edits, sorted(w_details + wrap.details, key=_line_of)
+            basis.assumptions.extend(wrap.assumptions)
+        elif set(w_touched) - set(touched):
+            details.append(userwrap.alternative(a, wrap, sorted(set(w_touched) - set(touched))))
+        elif not touched and no_wrap is None:
+            no_wrap = userwrap.moves_nothing(a, wrap)
+    if not touched:
+        why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d)
+        if not why and not any(_wrote_under(_written_before(a, idx), t) for t in targets):
+            # Nothing the analysis follows wrote there: do not claim files are stored twice.
+            return Finding(NAME, ins.line, f"not fixed: no earlier step that the analysis follows writes under "
+                           f"{where}; `{verb}` re-owns what the base image, package installs or unread programs put "
+                           "there, which only those steps could own", None, details + ([no_wrap] if no_wrap else []))
+        why = why or "no earlier step of this stage writes under the target"
+        return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
+                       f"step can take the ownership ({why}); a `find` alone would change the same files",
+                       None, details + ([no_wrap] if no_wrap else []))
+    for op in ops:
+        edits.extend(replace_op(rs, op))
+    moved = len(touched)
+    kinds = {op.kind == "chmod" for op in ops}
+    what = {frozenset([True]): "the mode", frozenset([False]): "ownership"}.get(frozenset(kinds), "ownership and mode")
+    message = (f"`{verb}` stores every file under {where} again in a new layer; {what} moved into "
+               f"{moved} earlier step{'s' if moved != 1 else ''}, the step now changes only what is still wrong")
+    details.append(f"line {ins.line}: kept as a `find` that changes only paths still wrong "
+                   "(base-image files, steps not analysed, directories the builder created)")
+    if not base_user:
+        basis.assumptions.append(f"the base image {a.base(idx).image!r} runs as root by default")  # type: ignore[union-attr]
+    for d in basis.defaults:
+        details.append(f"relies on a documented default ({d})")
+    for why in basis.assumptions:
+        details.append(f"unsafe: assumes {why}")
+    saving, partial = estimate(a, touched)
+    return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
+                   saving_partial=partial)
+
+
+def _take(a: Analysis, idx: int, ops: list[Op], targets: list[str], basis: Basis, limit: int, limit_why: str,
+          skip: tuple[int, ...] | list[int] = ()) -> tuple[list[Edit], list[str], list[int]]:
+    """The edits of the steps after ``limit`` that take the ownership, their details, and the steps edited."""
     edits: list[Edit] = []
     details: list[str] = []
     touched: list[int] = []
     for j in _stage_range(a, idx):
         other = a.instructions[j]
-        if other.keyword not in ("COPY", "ADD", "RUN"):
+        if other.keyword not in ("COPY", "ADD", "RUN") or j in skip:
             continue
         if j < limit or (j == limit and other.keyword != "RUN"):
             if other.keyword in ("COPY", "ADD") and _copy_dest_under(a, j, targets) or other.keyword == "RUN" and \
@@ -324,30 +294,12 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         details.extend(d)
         if e:
             touched.append(j)
-    verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
-    where = ", ".join(targets)
-    if not touched:
-        why = "; ".join(d.split(": ", 1)[1] for d in details if " left as is: " in d) or \
-            "no earlier step of this stage writes under the target"
-        return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
-                       f"step can take the ownership ({why}); a `find` alone would change the same files",
-                       None, details)
-    for op in ops:
-        edits.extend(replace_op(rs, op))
-    moved = len(touched)
-    message = (f"`{verb}` stores every file under {where} again in a new layer; ownership moved into "
-               f"{moved} earlier step{'s' if moved != 1 else ''}, the step now changes only what is still wrong")
-    details.append(f"line {ins.line}: kept as a `find` that changes only paths still wrong "
-                   "(base-image files, steps not analysed, directories the builder created)")
-    if not base_user:
-        basis.assumptions.append(f"the base image {a.base(idx).image!r} runs as root by default")  # type: ignore[union-attr]
-    for d in basis.defaults:
-        details.append(f"relies on a documented default ({d})")
-    for why in basis.assumptions:
-        details.append(f"unsafe: assumes {why}")
-    saving, partial = estimate(a, touched)
-    return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
-                   saving_partial=partial)
+    return edits, details, touched
+
+
+def _line_of(detail: str) -> int:
+    m = re.match(r"line (\d+):", detail)
+    return int(m.group(1)) if m else 0
 
 
 def _first_cmd(ops: list[Op]) -> Command:

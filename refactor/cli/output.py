@@ -13,7 +13,7 @@ from typing import Any
 
 from dockerfix.refactor.cli.batch import FileResult, Item, display
 from dockerfix.refactor.cli.options import Settings
-from dockerfix.refactor.units import human_bytes
+from dockerfix.refactor.units import saving
 
 
 def display_path(path: Path) -> str:
@@ -21,9 +21,9 @@ def display_path(path: Path) -> str:
 
 
 def _saving(i: Item) -> str:
-    if not i.saving:
+    if not i.saving and not (i.saving_partial and i.fixable):
         return ""
-    return f" [cyan](saves {'at least ' if i.saving_partial else '≈ '}{human_bytes(i.saving)})[/]"
+    return f" [cyan](saves {saving(i.saving, i.saving_partial)})[/]"
 
 
 def _line(r: FileResult, i: Item, mark: str) -> str:
@@ -108,9 +108,8 @@ def summary(results: list[FileResult], err: Any, mode: str, skipped: int = 0) ->
             f"{s['refused']} finding{'s' if s['refused'] != 1 else ''} not fixable, {s['failed']} failed; fixes: {per}")
     if skipped:
         line += f"; {skipped} skipped (not Dockerfiles)"
-    if s["estimated_saving_bytes"]:
-        least = "at least " if s["estimate_partial"] else "≈ "
-        line += f"; {least}{human_bytes(s['estimated_saving_bytes'])} no longer stored twice"
+    if s["estimated_saving_bytes"] or s["estimate_partial"]:
+        line += f"; {saving(s['estimated_saving_bytes'], s['estimate_partial'])} no longer stored twice"
     if not err.is_terminal or s["scanned"] < 2:
         err.print(line, markup=False, highlight=False)
         return
@@ -125,7 +124,6 @@ def summary(results: list[FileResult], err: Any, mode: str, skipped: int = 0) ->
         table.add_row("skipped (not Dockerfiles)", str(skipped))
     for name, count in s["fixes_per_transform"].items():
         table.add_row(f"fixes: {name}", str(count))
-    if s["estimated_saving_bytes"]:
-        least = "at least " if s["estimate_partial"] else "≈ "
-        table.add_row("no longer stored twice", least + human_bytes(s["estimated_saving_bytes"]))
+    if s["estimated_saving_bytes"] or s["estimate_partial"]:
+        table.add_row("no longer stored twice", saving(s["estimated_saving_bytes"], s["estimate_partial"]))
     err.print(table)

@@ -2,7 +2,7 @@
 
 Per file, what changed and why, in plain bullets; the builder behaviour each fix relies on, explained here and
 linked to Docker's documentation (never to dockerfix's own files, which the reviewer does not have); savings
-as "at least" when part of the content could not be counted; unsafe fixes and refusals with their reasons; and
+as "X + unknown" when part of the content could not be counted; unsafe fixes and refusals with their reasons; and
 "verified" only when images were built — otherwise the command that checks it.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from dockerfix.refactor import __version__ as VERSION
 from dockerfix.refactor.cli.batch import FileResult, Item
-from dockerfix.refactor.units import human_bytes
+from dockerfix.refactor.units import human_bytes, saving
 
 REF = "https://docs.docker.com/reference/dockerfile/"
 CACHE = "https://docs.docker.com/build/cache/"
@@ -46,9 +46,9 @@ WHY: dict[str, list[str]] = {
 
 
 def _saving(i: Item) -> str:
-    if not i.saving:
+    if not i.saving and not i.saving_partial:
         return ""
-    return f" Saves {'at least ' if i.saving_partial else 'about '}{human_bytes(i.saving)}."
+    return f" Saves {saving(i.saving, i.saving_partial)}."
 
 
 def _sentence(text: str) -> str:
@@ -68,15 +68,16 @@ def pr_body(results: Sequence[FileResult], skipped: int = 0, verified: bool = Fa
     if skipped:
         line += f" {skipped} file{'s' if skipped != 1 else ''} named like Dockerfiles {'were' if skipped != 1 else 'was'} skipped (not Dockerfiles)."
     out.append(line)
-    saving = sum(i.saving or 0 for r in changed for i in r.items if i.applied and i.saving)
-    partial = any(i.saving_partial for r in changed for i in r.items if i.applied and i.saving)
-    if saving:
-        if partial:
-            out.append(f"Image bytes no longer stored twice: **at least {human_bytes(saving)}** (counted from the "
-                       "files the build context adds; content that RUN steps create is not counted).")
-        else:
-            out.append(f"Image bytes no longer stored twice: **about {human_bytes(saving)}** (counted from the "
-                       "files the build context adds).")
+    total = sum(i.saving or 0 for r in changed for i in r.items if i.applied and i.saving)
+    partial = any(i.saving_partial for r in changed for i in r.items if i.applied)
+    if partial:
+        out.append(f"Image bytes no longer stored twice: **{saving(total, partial)}** (counted from the files the "
+                   "build context adds; what RUN steps write, such as a virtual environment, a clone or a package "
+                   "install, cannot be sized without building: `dockerfix verify` builds both images and gives the "
+                   "exact figure).")
+    elif total:
+        out.append(f"Image bytes no longer stored twice: **about {human_bytes(total)}** (counted from the files "
+                   "the build context adds).")
     out.append("")
     if changed:
         out.append("### What changed")

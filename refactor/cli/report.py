@@ -43,8 +43,8 @@ def summary(results: Sequence[FileResult], skipped: int = 0) -> dict[str, Any]:
         "failed": sum(1 for r in results if r.error),
         "fixes_per_transform": dict(sorted(per.items())),
         "estimated_saving_bytes": saving,
-        # The estimate leaves out content that RUN steps or other stages make: the real saving is at least this.
-        "estimate_partial": any(i.saving_partial for r in results for i in r.items if i.fixable and i.saving),
+        # Content that RUN steps or other stages make is not sized: the real saving is this "+ unknown".
+        "estimate_partial": any(i.saving_partial for r in results for i in r.items if i.fixable),
     }
 
 

@@ -4,7 +4,8 @@ The script is never run. It is found through the COPY/ADD that put it at that im
 context, with no later step of the stage that may change it), parsed with the same shell analysis as RUN bodies,
 and walked command by command, tracking `cd`, `pushd` and `popd`. Its created paths count as the RUN's only when
 every command has a known effect, failures stop it (`set -e`, or `&&` throughout) and nothing it runs later
-removes them; otherwise nothing is proven and `notes` says why, for the finding.
+removes them; otherwise nothing is proven and `notes` says why, for the finding. A pipeline counts only as
+`curl … | tar -x -C DIR`: tar last, the commands before it only streaming (facts.stream), read as its tar.
 
 This lives with the build context because it reads context files; the commands' effects come from
 `dockerfix.refactor.dockerfile.facts`.
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from dockerfix.refactor.context import buildcontext
 from dockerfix.refactor.dockerfile import toolsteps, toolwrites
 from dockerfix.refactor.dockerfile.analysis import Analysis
-from dockerfix.refactor.dockerfile.facts import Created, copy_args, created_paths
+from dockerfix.refactor.dockerfile.facts import Created, copy_args, created_paths, tar_pipes
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, analyse, shebang_ok, value
 
@@ -50,27 +51,34 @@ class Walk:
     # each command with its variables, directory and the paths plain `mkdir` made fresh before it in the script
 
 
-def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[Created]:
+Holds = Callable[[Created], bool]
+
+
+def run_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None,
+                holds: Holds | None = None) -> list[Created]:
     """What `cmd` (a command of the RUN at index j, run in `cwd`) creates: `created_paths`, the directories `mkdir -p`
     makes below a known one, a venv it uses through activate or PATH (toolsteps), and a context script's paths.
-    Whether each exists when the step ends is for the caller to check (chown-layer's path events)."""
+    Whether each exists when the step ends is for the caller to check (chown-layer's path events). A path with
+    `requires` counts only when `holds` proves them."""
     if a.instructions[j].keyword != "RUN" or a.run_script(j) is None:
         return created_paths(cmd, env, cwd)
     out = _with_new_parents(a, j, cmd, created_paths(cmd, env, cwd))
-    out += _tool_created(a, j, cmd, env, cwd)
+    out += [c for c in _tool_created(a, j, cmd, env, cwd) if not c.requires or (holds is not None and holds(c))]
     walk = script_walk(a, j, cmd, env, cwd)
     # The script's own words mean nothing in the RUN: the paths are written out (raw None).
     out += [] if walk is None or walk.why_not else [Created(c.path, None, cmd) for c in walk.created]
     return out
 
 
-def step_events(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[str, str]]:
+def step_events(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None], cwd: str | None,
+                holds: Holds | None = None) -> list[tuple[str, str]]:
     """(kind, path) path events a package tool or a context script run by `cmd` proves, for chown-layer's path
     model. A tool's environment: `mkdirp`. A script's: `mkdir`,
     `mkdirp`, `made` (a clone or venv), `link`, and `unknown` for other paths it writes. Empty when `cmd` runs no
     script, or the script proves nothing (then, like any unread command, it changes only the paths it names)."""
     # A package tool's environment exists once the tool has run: a directory, or a link to one (like `mkdir -p`).
-    tools = [("mkdirp", c.path) for c in _tool_created(a, j, cmd, env, cwd)]
+    tools = [("mkdirp", c.path) for c in _tool_created(a, j, cmd, env, cwd)
+             if not c.requires or (holds is not None and holds(c))]
     walk = script_walk(a, j, cmd, env, cwd)
     return tools + ([] if walk is None or walk.why_not else list(walk.events))
 
@@ -83,6 +91,13 @@ def _tool_created(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | Non
         if p is None:
             return []
         out.append(Created(p, raw if v.startswith("/") else None, cmd))
+    base = a.base(j)
+    project = toolwrites.uv_project_venv(cmd, env, cwd)
+    if project is not None and base is not None and base.read and base.env is not None:  # its ENV may set UV_…
+        venv, ancestors = project
+        need = tuple(("dir", p) for p in ancestors) + tuple(("missing", posixpath.join(p, "pyproject.toml"))
+                                                            for p in ancestors)
+        out.append(Created(venv, None, cmd, (("dir", cwd or "/"), *need)))
     return out + toolsteps.created(a, j, cmd, env, cwd)
 
 
@@ -243,24 +258,32 @@ def _script_walk(a: Analysis, j: int, cmd: Command, env: Mapping[str, str | None
 
 def walk_script(script, env: Mapping[str, str | None], cwd: str | None, errexit: bool, rel: str) -> Walk:  # type: ignore[no-untyped-def]
     """Walk a parsed script: the paths it creates that still exist at its end, or why nothing is proven."""
-    if not script.simple:
+    # `curl … | tar -x -C DIR`: the pipeline stands for its tar, the streaming commands before it write nothing.
+    piped = tar_pipes(script)
+    plain = all(it.kind == "command" or it.start in piped for it in script.items) and all(
+        it.connector in (None, "&&", ";") for it in script.items)
+    if not (script.simple or (piped and plain and script.ok)):
         return Walk(why_not=f"{rel} uses more than plain commands (variable assignments, if, loops, functions, pipes, ||, subshells)")
-    if any(not c.top for c in script.commands):
+    inner = {c.start for it in script.items if it.start in piped for c in piped[it.start]}
+    if any(not c.top and c.start not in inner for c in script.commands):
         return Walk(why_not=f"{rel} runs commands inside command substitutions, whose effects are not followed")
     special = next((c for c in script.commands if _SPECIAL.search(" ".join(w.raw for w in c.words))), None)
     if special is not None:
         return Walk(why_not=f"{rel} uses shell parameters such as $@ or $$ (`{_shown(special)}`)")
-    and_chain = all(c.connector in (None, "&&") for c in script.top)
+    and_chain = all(it.connector in (None, "&&") for it in script.items)
     made: list[Created] = []
     events: list[tuple[str, str]] = []
     stack: list[str | None] = []
-    top = script.top
+    streams = {cmds[-1].start: cmds[:-1] for cmds in piped.values()}
+    top = sorted(script.top + [cmds[-1] for cmds in piped.values()], key=lambda c: c.start)
     steps: list[tuple[Command, dict[str, str | None], str | None, tuple[str, ...]]] = []
     for n, c in enumerate(top):
         name = posixpath.basename(c.name)
         if c.assignments and not c.words:
             continue  # a variable assignment: the variable is unknown from here on (script.assigned)
-        steps.append((c, dict(env), cwd, tuple(p for k, p in events if k == "mkdir")))
+        fresh = tuple(p for k, p in events if k == "mkdir")
+        steps += [(o, dict(env), cwd, fresh) for o in streams.get(c.start, [])]
+        steps.append((c, dict(env), cwd, fresh))
         if name == "set":
             for w in c.args:
                 if w.raw.startswith(("-", "+")) and set(w.raw[1:]) <= _SET_OPTS:

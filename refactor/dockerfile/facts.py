@@ -43,6 +43,9 @@ class Created:
     path: str  # absolute
     raw: str | None  # the word as written in the command, when it can be reused verbatim
     command: Command
+    # What must hold just before the command for the path to be proven: ("missing", P) or ("dir", P), P being no
+    # symlink either. Checked by the caller that knows the stage's paths (chown-layer); unchecked, nothing is proven.
+    requires: tuple[tuple[str, str], ...] = ()
 
 
 # Options that take a value, per command, so positional arguments are found correctly.
@@ -117,10 +120,8 @@ def created_paths(cmd: Command, env: Mapping[str, str | None], cwd: str | None) 
         words = [target] if target else pos[-1:] if len(pos) >= 2 else []
     elif name == "tar":
         pos, opts = _positional(cmd, {"-C", "--directory", "-f", "--file"})
-        first = cmd.args[0].raw if cmd.args else ""
-        extracting = "--extract" in opts or "x" in first.lstrip("-") or any(w.raw in ("-x", "--get") for w in cmd.args)
         target = opts.get("-C") or opts.get("--directory")
-        words = [target] if extracting and target else []
+        words = [target] if tar_extracts(cmd) and target else []
     elif name in ("pip", "pip3") or (name.startswith("python") and cmd.args[:2] and cmd.args[0].raw == "-m" and len(cmd.args) > 1 and cmd.args[1].raw == "pip"):
         _, opts = _positional(cmd, {"-t", "--target", "--prefix", "--root", "-r", "--requirement", "-c", "--constraint", "-i", "--index-url"})
         target = opts.get("-t") or opts.get("--target")
@@ -246,8 +247,11 @@ def walk(script, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[C
         name = posixpath.basename(cmd.name)
         if name not in _CD:
             continue
-        nxt = next((c for c in top if c.start > cmd.start), None)
-        follows_or = nxt is not None and nxt.connector == "||" and posixpath.basename(nxt.name) != "exit"
+        # The next member of the top-level list, a compound included: `cd x || (…)` may leave the directory as is.
+        nxt = next((it for it in script.items if it.start > cmd.start), None)
+        nxt_cmd = next((c for c in top if nxt is not None and c.start == nxt.start and nxt.kind == "command"), None)
+        follows_or = nxt is not None and nxt.connector == "||" and (
+            nxt_cmd is None or posixpath.basename(nxt_cmd.name) != "exit")
         if not cmd.top or cmd.connector == "||" or follows_or or name == "popd":
             cwd = None
             continue
@@ -263,24 +267,107 @@ def walk(script, env: Mapping[str, str | None], cwd: str | None) -> list[tuple[C
 
 
 def certain(script, cmd: Command) -> bool:  # type: ignore[no-untyped-def]
-    """True when ``cmd`` has run, and succeeded, whenever the whole RUN succeeds."""
-    if not cmd.top:
-        return False
-    top = script.top
-    i = next((k for k, c in enumerate(top) if c is cmd), None)
+    """True when ``cmd`` has run, and succeeded, whenever the whole RUN succeeds.
+
+    A member of the top-level list, or the last command of a top-level pipeline whose other commands only stream
+    data (`curl URL | tar -x -C DIR`): the pipeline's status is its last command's, and with `pipefail` it fails
+    when any part fails, so either way the pipeline succeeded only if its last command did. The other commands run
+    at the same time as the last one; they must write nothing (`stream`), else what the last one made could be
+    changed after it."""
+    items = script.items
+    i = next((k for k, it in enumerate(items) if it.start == cmd.start and it.kind == "command"), None) if cmd.top \
+        else next((k for k, it in enumerate(items) if it.kind == "pipeline" and it.parts[-1] == cmd.start), None)
     if i is None:
         return False
+    if not cmd.top:
+        parts = [c for c in script.commands if c.start in items[i].parts[:-1]]
+        if len(parts) != len(items[i].parts) - 1 or not all(stream(c) for c in parts):
+            return False
     start, end = i, i
-    while start > 0 and top[start].connector in ("&&", "||"):
+    while start > 0 and items[start].connector in ("&&", "||"):
         start -= 1
-    while end + 1 < len(top) and top[end + 1].connector in ("&&", "||"):
+    while end + 1 < len(items) and items[end + 1].connector in ("&&", "||"):
         end += 1
-    chain = top[start : end + 1]
-    if any(c.connector == "||" for c in chain[1:]):
+    chain = items[start : end + 1]
+    if any(it.connector == "||" for it in chain[1:]):
         return False
-    if end == len(top) - 1:
+    if end == len(items) - 1:
         return True  # the last list decides the RUN's status
-    first = top[0]
-    set_e = first.name == "set" and any(w.raw.startswith("-") and "e" in w.raw for w in first.args)
+    first = next((c for c in script.top if c.start == items[0].start), None) if items[0].kind == "command" else None
+    set_e = first is not None and first.name == "set" and any(w.raw.startswith("-") and "e" in w.raw
+                                                               for w in first.args)
     # Under `set -e` a failing command stops the script, except one followed by && (POSIX 2.8.1).
     return set_e and len(chain) == 1
+
+
+# Commands that, in a pipeline, only write to their standard output (with the options `stream` allows).
+_READERS = {"cat", "echo", "printf", "zcat", "xzcat", "bzcat", "base64"}
+_COMPRESSORS = {"gzip", "gunzip", "xz", "unxz", "bzip2", "bunzip2"}
+# curl options that write a file: long forms, and the letters of short ones.
+_CURL_WRITES = {"--output", "--remote-name", "--remote-name-all", "--remote-header-name", "--dump-header",
+                "--cookie-jar", "--trace", "--trace-ascii", "--stderr", "--output-dir", "--create-dirs", "--libcurl",
+                "--etag-save", "--hsts", "--alt-svc", "--config", "--next"}
+_CURL_WRITE_LETTERS = set("oODcKJ:")
+_WGET_OK = {"-q", "--quiet", "-nv", "--no-verbose", "--no-check-certificate", "-S", "--server-response"}
+
+
+def stream(cmd: Command) -> bool:
+    """True when ``cmd`` writes only its standard output: `cat`, `curl` without an option that writes a file,
+    `wget -O -`, a decompressor to stdout. Anything else, or a redirection, may write a file."""
+    name = posixpath.basename(cmd.name)
+    if cmd.redirected or cmd.words[0].raw != name:
+        return False
+    opts = [w.raw for w in cmd.args if w.raw.startswith("-") and w.raw != "-"]
+    if name in _READERS:
+        return True
+    if name in _COMPRESSORS:
+        # Without -c a file operand is replaced by its (de)compressed file; reading stdin writes stdout.
+        return "--stdout" in opts or any(not o.startswith("--") and "c" in o for o in opts) or \
+            all(w.raw.startswith("-") for w in cmd.args)
+    if name == "curl":
+        return not any(o.split("=", 1)[0] in _CURL_WRITES if o.startswith("--") else bool(set(o[1:]) & _CURL_WRITE_LETTERS)
+                       for o in opts)
+    if name == "wget":
+        # The document goes to stdout only with `-O -`; every other option is refused (logs, -P, -b, -e write).
+        args = [w.raw for w in cmd.args]
+        out = False
+        k = 0
+        while k < len(args):
+            a = args[k]
+            if a in ("-O-", "-qO-", "--output-document=-"):
+                out = True
+            elif a in ("-O", "-qO", "--output-document") and k + 1 < len(args) and args[k + 1] == "-":
+                out = True
+                k += 1
+            elif a.startswith("-") and a not in _WGET_OK:
+                return False
+            k += 1
+        return out
+    return False
+
+
+def tar_pipes(script) -> dict[int, list[Command]]:  # type: ignore[no-untyped-def]
+    """The script's top-level pipelines that end in `tar` after commands that only stream (`stream`), by the
+    pipeline's start: their commands in order."""
+    out: dict[int, list[Command]] = {}
+    for it in script.items:
+        if it.kind != "pipeline":
+            continue
+        cmds = [c for c in script.commands if c.start in it.parts]
+        if (len(cmds) == len(it.parts) and posixpath.basename(cmds[-1].name) == "tar"
+                and all(stream(c) for c in cmds[:-1])):
+            out[it.start] = cmds
+    return out
+
+
+def tar_extracts(cmd: Command) -> bool:
+    """`tar` extracts: `x` in its first word (`tar xzf`, `-xzf`), `-x`/`--extract`/`--get`, or an option cluster
+    with `x` anywhere (`tar -C /d -xzf a.tgz`)."""
+    first = cmd.args[0].raw if cmd.args else ""
+    if not first.startswith("--") and "x" in first.lstrip("-"):
+        return True
+    for w in cmd.args:
+        raw = w.raw.split("=", 1)[0]
+        if raw in ("-x", "--extract", "--get") or (raw.startswith("-") and not raw.startswith("--") and "x" in raw[1:]):
+            return True
+    return False

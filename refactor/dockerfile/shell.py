@@ -43,6 +43,17 @@ class Command:
         return self.words[1:]
 
 
+@dataclass(frozen=True)
+class Item:
+    """A member of the script's top-level list: a simple command, a pipeline, or anything else (a subshell, `if`,
+    a redirected compound), with the operator before it, so a `||` next to a compound is not lost."""
+
+    start: int
+    connector: str | None
+    kind: str  # "command", "pipeline" (simple commands only, not negated, not redirected) or "other"
+    parts: tuple[int, ...] = ()  # a pipeline's commands, by their start offsets
+
+
 @dataclass
 class Script:
     text: str
@@ -51,6 +62,7 @@ class Script:
     simple: bool  # the whole script is simple commands joined by &&, ; or newlines
     end: int  # offset just after the last top-level item (a trailing comment is not included)
     assigned: frozenset[str] = frozenset()  # variables the script itself sets: their values are unknown
+    items: tuple[Item, ...] = ()  # the top-level list, compounds included
 
     @property
     def top(self) -> list[Command]:
@@ -87,6 +99,8 @@ def analyse(text: str) -> Script:
     end = 0
     connector: str | None = None
     seen_top: set[int] = set()
+    items: list[Item] = []
+    last = 0
 
     def add_top(node, conn: str | None, redirected: bool = False) -> None:  # type: ignore[no-untyped-def]
         nonlocal simple
@@ -105,6 +119,7 @@ def analyse(text: str) -> Script:
             body = node.child_by_field_name("body")
             if body is None:
                 simple = False
+                items.append(Item(to_char(node.start_byte), conn, "other"))
                 return
             add_top(body, conn, True)
             return
@@ -113,8 +128,13 @@ def analyse(text: str) -> Script:
             cmd.redirected = redirected
             commands.append(cmd)
             seen_top.add(node.id)
+            items.append(Item(cmd.start, conn, "command"))
         else:
             simple = False
+            kids = [k for k in node.children if k.type not in ("|", "|&")]
+            plain = node.type == "pipeline" and not redirected and all(k.type == "command" for k in kids)
+            items.append(Item(to_char(node.start_byte), conn, "pipeline" if plain else "other",
+                              tuple(to_char(k.start_byte) for k in kids) if plain else ()))
 
     for child in root.children:
         if child.type in ("comment",):
@@ -123,7 +143,10 @@ def analyse(text: str) -> Script:
             connector = ";"
             if child.type == "&":
                 simple = False
+                # A list run in the background: its commands may not have run, or not succeeded, at the end.
+                items[last:] = [Item(it.start, it.connector, "other") for it in items[last:]]
             continue
+        last = len(items)
         add_top(child, connector)
         connector = ";"
         end = to_char(child.end_byte)
@@ -146,7 +169,7 @@ def analyse(text: str) -> Script:
         if c.name in ("read", "unset", "getopts", "mapfile", "readarray", "export", "declare", "local", "typeset"):
             assigned.update(w.raw.split("=", 1)[0] for w in c.args if not w.raw.startswith("-"))
     ok = not root.has_error
-    return Script(text, ok, commands, simple and ok, end, frozenset(assigned))
+    return Script(text, ok, commands, simple and ok, end, frozenset(assigned), tuple(items))
 
 
 def _command(node, to_char, top: bool, connector: str | None) -> Command:  # type: ignore[no-untyped-def]

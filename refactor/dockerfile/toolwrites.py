@@ -14,9 +14,20 @@ later recursive chown would have re-owned anyway. Everything else is left out ("
   variable: the base image's environment may move it.
 - `uv venv DIR`: DIR. `uv sync` with `UV_PROJECT_ENVIRONMENT` set to an absolute path by the Dockerfile: that
   path (uv creates the environment even with no dependencies).
-- `npm ci`/`npm install`, `poetry install`, `uv sync` into the project's `.venv`, bare `pip install`: where
-  they write depends on files (package.json, pyproject.toml) and PATH entries a single command does not
-  show, and npm writes no node_modules for a project without dependencies: nothing is proven.
+- `uv sync` otherwise (`uv_project_venv`): the working directory's .venv, when no option or UV_ variable moves the
+  project or its environment and, checked by the caller (refactor/context/scripts.py hands `requires` on; chown-layer
+  proves them from the read base image and the steps), the working directory and every directory above it are
+  directories, not links, and none above it has a pyproject.toml: then uv succeeds only with the project there.
+- `tar -x -C DIR` at the end of a pipeline (`curl -fsSL URL | tar -xz -C DIR`) is facts.created_paths'
+  DIR, like without a pipe; facts.certain counts it as run when the pipeline's other commands only stream
+  (tar fails without DIR, even on empty input: GNU tar 1.34, busybox 1.35).
+- Not proven, measured (npm 11.19, poetry 2.5.1; docs/builder-semantics.md):
+  `npm ci` writes no node_modules when the lock has no package left after omitting (none at all, only dev
+  ones with `--omit=dev`, NODE_ENV=production or `omit=dev` in an .npmrc, `dry-run` in any npmrc or
+  `npm_config_dry_run`), and in a workspace member it writes the workspace root's node_modules. `poetry install` with
+  `virtualenvs.in-project` creates no .venv when an environment for the project already exists in its cache
+  (an earlier `poetry lock` makes one) or `virtualenvs.create` is false. Each needs files or settings of
+  ancestors, the base image or its npmrc/poetry config that one command does not show: nothing is proven.
 """
 
 from __future__ import annotations
@@ -161,6 +172,56 @@ def _uv(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> list[tu
     return []
 
 
+# uv settings (flags and variables) that change neither the project uv finds nor where its environment lives.
+_UV_SYNC_FLAGS = {"--frozen", "--locked", "--no-install-project", "--no-install-workspace", "--no-dev", "--dev",
+                  "--no-editable", "--all-extras", "--inexact", "--exact", "--all-packages", "--all-groups",
+                  "--no-default-groups", "--only-dev", "--compile-bytecode", "--no-cache", "-n", "--offline",
+                  "--no-progress", "-q", "--quiet", "-v", "--verbose", "--no-build-isolation", "--reinstall",
+                  "--refresh", "--upgrade", "-U", "--no-python-downloads", "--native-tls", "--no-binary",
+                  "--no-build", "--link-mode=copy", "--link-mode=hardlink", "--link-mode=symlink"}
+_UV_SYNC_VALUES = {"--extra", "--group", "--only-group", "--no-group", "--package", "--python", "-p",
+                   "--link-mode", "--cache-dir", "--index-url", "-i", "--extra-index-url", "--index",
+                   "--default-index", "--find-links", "-f", "--index-strategy", "--keyring-provider",
+                   "--exclude-newer", "--resolution", "--prerelease", "--python-platform", "--no-install-package",
+                   "--reinstall-package", "--upgrade-package", "-P", "--config-setting", "-C"}
+_UV_ENV_OK = {"UV_COMPILE_BYTECODE", "UV_LINK_MODE", "UV_NO_CACHE", "UV_CACHE_DIR", "UV_FROZEN", "UV_LOCKED",
+              "UV_NO_DEV", "UV_PYTHON_DOWNLOADS", "UV_PYTHON", "UV_PYTHON_PREFERENCE", "UV_NO_PROGRESS",
+              "UV_OFFLINE", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX",
+              "UV_HTTP_TIMEOUT", "UV_NO_INSTALL_PROJECT", "UV_NO_EDITABLE", "UV_PYTHON_INSTALL_DIR",
+              "UV_TOOL_DIR", "UV_TOOL_BIN_DIR", "UV_NATIVE_TLS", "UV_CONCURRENT_DOWNLOADS", "UV_NO_BUILD_ISOLATION"}
+
+
+def uv_project_venv(cmd: Command, env: Mapping[str, str | None], cwd: str | None) -> tuple[str, list[str]] | None:
+    """`uv sync` in the directory `cwd` of a project: (cwd/.venv, the ancestors of cwd), when the command and the
+    variables leave uv to find the project from the working directory and put its environment in the project.
+
+    uv takes the nearest pyproject.toml from the working directory up, then a workspace root above it; with no
+    pyproject.toml in any ancestor it succeeds only with cwd/pyproject.toml (even an empty one) and makes
+    cwd/.venv (uv 0.13.9, tests/test_tool_measures.py). The caller must prove each ancestor a directory (no link:
+    uv uses the physical working directory) without a pyproject.toml; every `env` variable must be known, the
+    base image's included."""
+    if posixpath.basename(cmd.name) != "uv" or not cmd.args or cmd.args[0].raw != "sync" or cwd is None:
+        return None
+    if any(k.startswith("UV_") and k not in _UV_ENV_OK for k in env):
+        return None  # UV_PROJECT, UV_PROJECT_ENVIRONMENT, UV_WORKING_DIRECTORY and others move it
+    rest = cmd.args[1:]
+    i = 0
+    while i < len(rest):
+        raw = rest[i].raw
+        if raw in _UV_SYNC_VALUES:
+            i += 2
+            continue
+        if not (raw in _UV_SYNC_FLAGS or raw.split("=", 1)[0] in _UV_SYNC_VALUES and "=" in raw):
+            return None  # --project, --directory, --active, --dry-run, --script, --no-config and the unknown
+        i += 1
+    ancestors = []
+    here = cwd
+    while here != "/":
+        here = posixpath.dirname(here)
+        ancestors.append(here)
+    return posixpath.join(cwd, ".venv"), ancestors
+
+
 def unproven(cmd: Command, env: Mapping[str, str | None]) -> str | None:
     """Why a tool command's writes are not proven, and what would prove them, for a finding; None when it is not
     such a tool or its writes are proven."""
@@ -168,14 +229,17 @@ def unproven(cmd: Command, env: Mapping[str, str | None]) -> str | None:
     first = cmd.args[0].raw if cmd.args else ""
     yourself = "append `&& chown -R OWNER DIR` to this step yourself, or run it as the owner"
     if name == "npm" and first in ("ci", "install", "i"):
-        return (f"`npm {first}` writes node_modules in the project directory npm finds from the working directory, "
-                f"and none for a project without dependencies; {yourself}")
+        return (f"`npm {first}` writes node_modules only when the lock has a package left after omitting (dev ones "
+                "under NODE_ENV=production or an .npmrc `omit`), and in a workspace member at the workspace root; "
+                f"{yourself}")
     if name == "poetry" and first == "install":
-        return ("`poetry install` writes into the environment poetry selects (an active venv, an in-project .venv "
-                f"or its cache, each settable by the base image); {yourself}")
+        return ("`poetry install` writes into the environment poetry selects (an active venv, one it already made in "
+                "its cache, e.g. by `poetry lock`, before an in-project .venv), each settable by the base image; "
+                f"{yourself}")
     if name == "uv" and first == "sync":
-        return ("`uv sync` writes the .venv of the project root uv discovers; set `ENV UV_PROJECT_ENVIRONMENT=` to an "
-                "absolute path so the step names it")
+        return ("`uv sync` writes the .venv of the workspace root uv discovers above the project: it counts only when "
+                "the base image was read, no directory above the working directory has a pyproject.toml and no UV_ "
+                "variable moves it; or set `ENV UV_PROJECT_ENVIRONMENT=` to an absolute path so the step names it")
     pip = pip_call(cmd, env)
     if pip is not None and not created(cmd, env, None):
         if pip.has("--prefix", "--user"):

@@ -15,8 +15,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockerfix.refactor.images.pystubs import LOCKED, PIP, PYTHON
-from dockerfix.refactor.images.stubs import ACCOUNTS, GIT, NPM
+from dockerfix.refactor.images.stubs import ACCOUNTS, TOOL_LINKS, tool_scripts
 
 BASE_IMAGE = "localhost/dockerfix-base"
 # A static busybox (Debian: busybox-static); DOCKERFIX_BUSYBOX names another one.
@@ -49,19 +48,11 @@ DIRECTORIES = (
 
 EMPTY_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
 
-# (path in image, script text); the account tools are links to one script.
-SCRIPTS = (
-    ("usr/local/bin/git", GIT),
-    ("usr/local/bin/pip", PIP),
-    ("usr/local/bin/python3", PYTHON),
-    ("usr/local/bin/poetry", LOCKED),
-    ("usr/local/bin/npm", NPM),
-    ("usr/sbin/adduser", ACCOUNTS),
-)
+# (path in image, script text): the lenient stubs (the Debian base has the strict ones); the account tools are
+# links to one script, since Debian's busybox-static has none of them.
+SCRIPTS = (*tool_scripts(strict=False), ("usr/sbin/adduser", ACCOUNTS))
 SCRIPT_LINKS = (
-    ("usr/local/bin/pip3", "pip"),
-    ("usr/local/bin/python", "python3"),
-    ("usr/local/bin/uv", "poetry"),
+    *TOOL_LINKS,
     ("usr/sbin/addgroup", "adduser"),
     ("usr/sbin/useradd", "adduser"),
     ("usr/sbin/groupadd", "adduser"),

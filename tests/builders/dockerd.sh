@@ -37,22 +37,8 @@ BOOKWORM_DEPS=(containerd runc tini iptables)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 die() { echo "dockerd.sh: $*" >&2; exit 1; }
-
-# The mirror apt already uses for Debian itself (not the security archive): deb822 .sources first, then sources.list.
-apt_mirror() {
-  if [ -n "${DOCKERFIX_DOCKER_MIRROR:-}" ]; then echo "$DOCKERFIX_DOCKER_MIRROR"; return; fi
-  local uri
-  uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
-      /^[[:space:]]*$/ { if (u != "" && s ~ /(^| )bookworm( |$)/) { print u; exit } u = s = ""; next }
-      /^URIs:/ { u = $2 } /^Suites:/ { s = $0; sub(/^Suites:[[:space:]]*/, "", s) }
-      END { if (u != "" && s ~ /(^| )bookworm( |$)/) print u }' | head -n 1)
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++;
-                             if ($(i + 1) == "bookworm") { print $i; exit } }' /etc/apt/sources.list)
-  fi
-  [ -n "$uri" ] || die "cannot find the Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
-  echo "${uri%/}"
-}
+# apt_mirror; found next to this script, so `install` works from any directory.
+source "$(dirname "${BASH_SOURCE[0]}")/mirror.sh"
 
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 
@@ -81,7 +67,7 @@ cmd_install() {
   complete && return 0
 
   local mirror
-  mirror=$(apt_mirror)
+  mirror=$(apt_mirror "${DOCKERFIX_DOCKER_MIRROR:-}")
   # work and new are global: the EXIT trap runs after this function has returned.
   work=$(mktemp -d /tmp/dockerfix-docker-apt.XXXXXX)
   new=$PREFIX.new.$$

@@ -48,7 +48,9 @@ def _written_before(a: Analysis, idx: int) -> list[str]:
     """Paths that steps of this stage (and the stages it builds on) wrote into before ``idx`` (``paths.ALL``: any)."""
     key = ("chown-layer:written", idx)
     if key not in a.memo:
-        a.memo[key] = [e.path for j in paths.chain(a, idx) for e in paths.events(a, j) if e.kind not in ("lazy", "rm")]
+        # An "unknown" event (a COPY whose sources cannot be read) may write anything at or below its path.
+        a.memo[key] = [e.path + "/\x00" if e.kind == "unknown" and e.path != paths.ALL else e.path
+                       for j in paths.chain(a, idx) for e in paths.events(a, j) if e.kind not in ("lazy", "rm")]
     return a.memo[key]  # type: ignore[return-value]
 
 

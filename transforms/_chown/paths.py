@@ -115,7 +115,17 @@ def _script_events(a: Analysis, j: int, cmd: Command, env, cwd: str | None, line
     """What a context script run by ``cmd`` does to paths, read by refactor/context/scripts.py."""
     from dockerfix.refactor.context.scripts import step_events
 
-    return [Event(k, p, line) for k, p in step_events(a, j, cmd, env, cwd)]
+    return [Event(k, p, line) for k, p in step_events(a, j, cmd, env, cwd, lambda c: requirements_hold(a, j, c))]
+
+
+def requirements_hold(a: Analysis, j: int, made) -> bool:  # type: ignore[no-untyped-def]
+    """A tool's path counts only when what it requires holds just before its command (a `Created.requires`):
+    each path missing, or a directory, read from the base image (not a documented default) and the steps since."""
+    for want, path in made.requires:
+        k = kind_at(a, j, path, before_cmd=made.command)
+        if k.defaults or k.kind != (MISSING if want == "missing" else DIR):
+            return False
+    return True
 
 
 _MAX_LISTED = 5000
@@ -305,17 +315,20 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
                 and all(w.raw != c.raw for c in made)]
         return [Event("made", c.path, line) for c in made] + rest
     if name in ("curl", "wget"):
-        from dockerfix.refactor.dockerfile.facts import created_paths
+        from dockerfix.refactor.dockerfile.facts import created_paths, stream
 
+        if stream(cmd):
+            return []  # `wget -O -`, curl without an output option: the data goes to stdout only
         return [Event("touch" if name == "curl" else "unknown", c.path, line) for c in created_paths(cmd, env, cwd)] + (
             [Event("unknown", cwd or ALL, line)] if name == "wget" or any(w.raw in ("-O", "--remote-name") for w in cmd.args)
             else [])
     if name in ("tar", "unzip", "bsdtar"):
         from dockerfix.refactor.dockerfile.facts import created_paths
 
+        from dockerfix.refactor.dockerfile.facts import tar_extracts
+
         made = created_paths(cmd, env, cwd)
-        extract = name == "unzip" or any("x" in w.raw.lstrip("-") for w in cmd.args[:1]) or any(
-            w.raw in ("-x", "--extract", "--get") for w in cmd.args)
+        extract = name == "unzip" or tar_extracts(cmd)
         if not extract:
             return [Event("unknown", p(w), line) for w in cmd.args if not w.raw.startswith("-")]
         return [Event("fill", c.path, line) for c in made] or [Event("fill", cwd or ALL, line)]

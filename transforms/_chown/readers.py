@@ -4,8 +4,8 @@ Once ownership moves into an earlier COPY or RUN, every step in between sees the
 changes the image when a step copies or archives ownership (``cp -a``/``-p``, ``mv``, hard links, ``tar -c``,
 ``rsync``, ``cpio``, ``zip``), acts on it (``find``, ``ls -l``, ``stat``, ``git`` refuses a repository someone else
 owns), or runs as another user (USER, ``su``, ``runuser``, ``gosu``, ``setpriv``, ``sudo``, ``chroot``) or runs
-code the analysis cannot see (a script, ``sh -c``, an unanalysable RUN). So ownership is only moved into steps after
-the last such step; the ones before are left alone, with the reason in the details.
+code the analysis cannot see (a script, ``sh -c``, ``curl … | sh``, an unanalysable RUN). So ownership is only moved
+into steps after the last such step; the ones before are left alone, with the reason in the details.
 Assumed (documented): other commands run as root read file contents only, which owners do not change.
 """
 
@@ -44,6 +44,9 @@ def command_reads(cmd: Command, env, cwd: str | None, targets: list[str]) -> str
             pass  # a module (pip, venv): checked by the paths it names below
         elif len(cmd.args) > 0:
             return f"`{name}` runs code the analysis cannot read"
+        elif name not in ("eval", "source", ".", "xargs"):
+            # Without arguments a shell or interpreter runs the code on its input: `curl … | sh`.
+            return f"`{name}` runs the code on its input, which the analysis cannot read"
     if "/" in cmd.name and not cmd.name.startswith(("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/")):
         return f"`{cmd.name}` is a program or script the analysis cannot read"
     paths: list[str | None] = []

@@ -11,7 +11,7 @@ from dockerfix.refactor.context.scripts import notes as script_notes, run_create
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under
-from dockerfix.transforms._chown import moves, owners, paths, proofs
+from dockerfix.transforms._chown import modes, moves, owners, paths, proofs
 from dockerfix.transforms._chown.edits import find_tail, quote
 from dockerfix.transforms._chown.model import (Basis, Op, Refuse, _covering, _final_owner, _spell, _wrote_under,
                                                _written_before)
@@ -36,8 +36,9 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                              f"{t} cannot get an owner without re-owning the rest")
         return [], []
     tag = f"line {ins.line}: {ins.keyword}"
-    if all(op.kind == "chmod" for op in covering):
-        return [], [f"{tag} left as is: only its mode changes, which --chown cannot carry"]
+    chmod_only = all(op.kind == "chmod" for op in covering)
+    if chmod_only and ins.keyword != "COPY":
+        return [], [f"{tag} left as is: only its mode changes, and only a COPY gets --chmod (transforms/_chown/modes.py)"]
     if ins.keyword == "ADD" and any(_TAR.search(s) for s in ca.sources):
         return [], [f"{tag} left as is: ADD of a local archive honours --chown only from frontend 1.17"]
     used: list[str] = []
@@ -50,22 +51,22 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                            f"{a.base(j).image!r}")  # type: ignore[union-attr]
         elif parent.kind != DIR:
             return [], [f"{tag} left as is: {posixpath.dirname(top)} is not known to exist as a directory here "
-                        f"({parent.why}), and --chown would give a directory it creates the new owner"]
+                        f"({parent.why}), and {modes.CREATED if chmod_only else '--chown would give a directory it creates the new owner'}"]
         # The builder follows symlinks in the destination, `chown -R` does not: no link from the target down.
         links = proofs.no_links(a, j, top, ca.dest)
         if links.kind is None and links.base_unknown:
             assumed.append(f"no path from {top} to {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
         elif links.kind is None:
             return [], [f"{tag} left as is: a path from {top} to {ca.dest} may be a symlink ({links.why}), which "
-                        "--chown would write through"]
+                        f"{'--chmod' if chmod_only else '--chown'} would write through"]
         used += list(parent.defaults) + list(links.defaults)
         if ca.dest_is_dir or not paths.copies_one_file(a, ins, ca):
             tree = proofs.tree_clean(a, j, ca.dest)
             if tree.kind is None and tree.base_unknown:
                 assumed.append(f"nothing below {ca.dest} is a symlink in the base image {a.base(j).image!r}")  # type: ignore[union-attr]
             elif tree.kind is None:
-                return [], [f"{tag} left as is: a path below {ca.dest} may be a symlink ({tree.why}), which --chown "
-                            "would write through"]
+                return [], [f"{tag} left as is: a path below {ca.dest} may be a symlink ({tree.why}), which "
+                            f"{'--chmod' if chmod_only else '--chown'} would write through"]
             used += list(tree.defaults)
     linked = _hard_linked_sources(a, ins, ca)
     if linked:
@@ -73,6 +74,19 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
         # file of its own, so with --chown the paths would stay one inode where the original has two files.
         return [], [f"{tag} left as is: the build context holds hard-linked files ({linked}); the original's "
                     "`chown -R` layer stores them as separate files, --chown would keep them linked"]
+    mode_basis = Basis()
+    mode_edits, mode_notes, mode_why = modes.copy_chmod(a, j, ins, ca, covering, idx, mode_basis)
+    if chmod_only:
+        if not mode_edits:
+            return [], [f"{tag} left as is: only its mode changes, {mode_why}"] if mode_why else mode_notes
+        basis.use(used)
+        basis.assumptions.extend(x for x in assumed + mode_basis.assumptions if x not in basis.assumptions)
+        return mode_edits, mode_notes
+    if mode_basis.assumptions:
+        # The --chown alone is a safe fix: an unproven --chmod would make all of it unsafe.
+        mode_edits, mode_notes = [], [f"{tag}: its mode is left to the kept step (a --chmod would assume "
+                                      f"{'; '.join(mode_basis.assumptions)})"]
+        mode_basis = Basis()
     existing = ins.flag("chown")
     start_user, start_group = "0", "0"
     if existing is not None:
@@ -106,19 +120,21 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                         "in the Dockerfile (buildah rejects an unknown name, BuildKit silently uses 0)"
                         f"{moves.advice(no)}"]
     basis.use(used + local.defaults)
-    basis.assumptions.extend(x for x in assumed + local.assumptions if x not in basis.assumptions)
+    basis.assumptions.extend(x for x in assumed + local.assumptions + mode_basis.assumptions
+                             if x not in basis.assumptions)
     flag = f"--chown={u_spell}:{g_spell}"
     if existing is not None:
         if "\n" in a.df.text[existing.start : existing.end]:
             return [], [f"{tag} left as is: its --chown flag spans a line continuation"]
         if a.df.text[existing.start : existing.end] == flag:
-            return [], []
+            return mode_edits, mode_notes
     moved, moved_notes = moves.commit(basis, move)
     if existing is not None:
-        return moved + [Edit(existing.start, existing.end, flag)], moved_notes + [
-            f"{tag}: --chown replaced by {flag} (its files land under {ca.dest})"]
+        return moved + modes.merged([Edit(existing.start, existing.end, flag)] + mode_edits), \
+            moved_notes + [f"{tag}: --chown replaced by {flag} (its files land under {ca.dest})"] + mode_notes
     at = ins.raw(ins.args_offset)
-    return moved + [Edit(at, at, flag + " ")], moved_notes + [f"{tag} gets {flag} (its files land under {ca.dest})"]
+    return moved + modes.merged([Edit(at, at, flag + " ")] + mode_edits), \
+        moved_notes + [f"{tag} gets {flag} (its files land under {ca.dest})"] + mode_notes
 
 
 def _hard_linked_sources(a: Analysis, ins, ca) -> str | None:  # type: ignore[no-untyped-def]
@@ -169,7 +185,8 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     made: list[tuple[str, str | None, list[Op]]] = []
     dropped: list[str] = []
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
-        for c in run_created(a, j, cmd, rs.env, cwd):  # context scripts, venvs (refactor/context/scripts.py)
+        # Context scripts, venvs, tool environments (refactor/context/scripts.py).
+        for c in run_created(a, j, cmd, rs.env, cwd, lambda m: paths.requirements_hold(a, j, m)):
             covering = _covering(ops, c.path)
             if not covering or any(is_under(c.path, m[0]) for m in made):
                 continue
