@@ -38,7 +38,8 @@ UNCHANGED = {
     "symlink-target-made": "FROM b\nRUN ln -s /mnt/x /data\nCOPY a /data/a\nRUN chmod -R 755 /data\n",
     "variable-set-in-step": "FROM b\nENV D=/data\nCOPY a /data/a\nRUN D=/other && chown -R 1000 $D\n",
     "nothing-moved-missing-parent-left-alone": "FROM b\nCOPY a /new/deep/data/a\nRUN chown -R 1000:1000 /new/deep/data\n",
-    "nothing-moved-named-user-created-later-unknown-id": "FROM b\nCOPY a /opt/w/a\nRUN adduser -D w\nRUN chown -R w:w /opt/w\n",
+    "nothing-moved-named-user-created-later-unknown-id": "FROM b\nCOPY a /opt/w/a\nRUN apk add tini && adduser -D w\n"
+                                                         "RUN chown -R w:w /opt/w\n",
     "nothing-moved-tar-add-left-alone": "FROM b\nADD rootfs.tar.gz /data/\nRUN chown -R 1000:1000 /data\n",
     "nothing-moved-variable-set-in-creator-not-trusted": "FROM b\nENV D=/data/x\nRUN D=/tmp/y; mkdir -p $D\nRUN chown -R 1000:1000 /data\n",
     "powershell": 'FROM b\nSHELL ["powershell", "-Command"]\nCOPY a /data/a\nRUN chown -R 1000 /data\n',

@@ -32,9 +32,7 @@ F = {"f.txt": "f\n"}
 UNCHANGED: dict[str, tuple[str, dict[str, str]]] = {
     # F1: buildah creates a WORKDIR only when a RUN needs it; --chown would give /app the new owner.
     "F1-lazy-workdir-parent": (B + "WORKDIR /app\nCOPY f.txt /app/data/f.txt\nRUN chown -R 1000:1000 /app/data\n", F),
-    # F9: the user is made by a step the analysis cannot read.
-    "F9-user-made-by-exec-form": (B + 'RUN ["adduser", "-D", "-u", "1500", "app"]\nCOPY f.txt /data/f.txt\n'
-                                  "RUN chown -R app:app /data\n", F),
+    # F9: the user is made by a step the analysis cannot read (the exec form of adduser is read: test_chown_accounts).
     "F9-user-made-by-script": (B + "COPY setup.sh /usr/local/bin/setup.sh\nRUN sh /usr/local/bin/setup.sh\n"
                                "COPY f.txt /data/f.txt\nRUN chown -R myapp:myapp /data\n",
                                {**F, "setup.sh": "addgroup myapp\nadduser -D -G myapp myapp\n"}),

@@ -61,9 +61,15 @@ where a step cannot be given the owner, it is left alone with the reason.
 - No path from the target down to the COPY destination is a symlink (a link from a parent stage, mv,
   `cd x && ln -s`, the build context or the base image): same sources. A chmod target must be proven
   not to be a symlink, else the step is refused.
-- A user/group named in --chown exists at that COPY (an analysed useradd/adduser/groupadd before it, or
-  the base image's /etc/passwd and /etc/group), else its numeric id from the Dockerfile is written, or
-  the COPY is left alone. For `--chown=user`, its primary group must be known the same way.
+- A user/group named in --chown exists at that COPY (an analysed useradd/adduser/groupadd before it, also in
+  exec form `RUN ["useradd", ...]`, or the base image's /etc/passwd and /etc/group), else its numeric id
+  from the Dockerfile is written, else the RUN that makes it is moved above the COPY when that is neutral
+  (it only makes accounts, runs with the same ENV/ARG, USER, SHELL, WORKDIR and VOLUMEs there, and no step
+  it moves over touches the account files, /etc/skel, the homes or what is above them, or installs packages;
+  account steps between move along in their order: transforms/_chown/moves.py; the layer order and history
+  change, the image does not),
+  else the COPY is left alone and the finding says what to move or which ids to write. For `--chown=user`,
+  its primary group must be known the same way.
 - A variable's value in this stage: ENV and ARG of this stage (ARGs do not cross FROM). An ENV the
   stage sets to a literal is certain whatever the base. An ENV of the base image wins over an ARG of the
   same name (buildah; BuildKit uses the ARG), so a chown path or owner, or a COPY destination that gets

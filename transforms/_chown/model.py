@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.resolve import is_under
 from dockerfix.refactor.dockerfile.shell import Command, SWord
-from dockerfix.transforms._chown import owners, paths
+from dockerfix.transforms._chown import accounts, owners, paths
 
 
 @dataclass(eq=False)  # identity: the same command is one operation
@@ -33,6 +33,7 @@ class Basis:
 
     defaults: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    moves: list = field(default_factory=list)  # account steps this fix moves up (moves.Move)
 
     def use(self, defaults) -> None:  # type: ignore[no-untyped-def]
         self.defaults.extend(d for d in defaults if d not in self.defaults)
@@ -110,4 +111,5 @@ def _spell(a: Analysis, name: str | None, kind: str, at: int, idx: int, basis: B
 
 def _unread_between(a: Analysis, at: int, idx: int) -> bool:
     """A RUN from ``at`` to the chown that the analysis cannot read (it may create accounts)."""
-    return any(a.instructions[j].keyword == "RUN" and a.run_script(j) is None for j in range(at, idx + 1))
+    return any(a.instructions[j].keyword == "RUN" and a.run_script(j) is None and accounts.exec_argv(a, j) is None
+               for j in range(at, idx + 1))

@@ -3,7 +3,7 @@
 A name exists when an analysed RUN before the instruction (this stage or the stages it builds on) created it with
 useradd/adduser/groupadd/addgroup, or when the base image's /etc/passwd and /etc/group have it (read from the image,
 or a well-known base's documented defaults). A name created in the same RUN as the chown, in a later RUN, by a RUN the
-analysis cannot read (JSON form, a script) or by a package install is not known to exist: a COPY is then given the
+analysis cannot read (JSON form other than an account program's, a script) or by a package install is not known to exist: a COPY is then given the
 numeric id when the Dockerfile writes it (`useradd -u 1500`), or left alone.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import Account, accounts_created
+from dockerfix.transforms._chown import accounts
 from dockerfix.transforms._chown.paths import chain
 
 
@@ -45,7 +46,7 @@ def _of(a: Analysis, j: int) -> list[Account]:
     key = ("chown-layer:accounts", j)
     if key not in a.memo:
         rs = a.run_script(j) if a.instructions[j].keyword == "RUN" else None
-        a.memo[key] = [] if rs is None else [
+        a.memo[key] = accounts.exec_accounts(a, j) if rs is None else [
             acct for cmd in rs.script.commands for acct in accounts_created(cmd, rs.env)]
     return a.memo[key]  # type: ignore[return-value]
 

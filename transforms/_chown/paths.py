@@ -87,7 +87,10 @@ def _events(a: Analysis, j: int) -> list[Event]:
     rs = a.run_script(j)
     out = [Event("mkdirp", st.workdir, line)] if st.workdir else []
     if rs is None:
-        return out + [Event("unknown", ALL, line)]
+        from dockerfix.transforms._chown.accounts import exec_argv
+
+        # `RUN ["useradd", ...]` names no path, like its shell form (which command_events reads the same way).
+        return out if exec_argv(a, j) is not None else out + [Event("unknown", ALL, line)]
     for cmd, cwd in walk(rs.script, rs.env, st.workdir):
         evs = command_events(cmd, rs.env, cwd, line) + _script_events(a, j, cmd, rs.env, cwd, line)
         if not certain(rs.script, cmd):

@@ -24,7 +24,7 @@ from dockerfix.refactor.dockerfile.analysis import Analysis
 from dockerfix.refactor.dockerfile.facts import walk
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import Command, value
-from dockerfix.transforms._chown import proofs
+from dockerfix.transforms._chown import accounts, proofs
 
 RUNNERS = frozenset("su runuser gosu setpriv sudo doas chroot su-exec setuidgid s6-setuidgid chpst unshare "
                     "nsenter capsh".split())
@@ -109,6 +109,8 @@ def step_reads(a: Analysis, j: int, targets: list[str], before=None) -> str | No
     if not st.root_or_base_default:
         return "it runs as a non-root USER"
     rs = a.run_script(j)
+    if rs is None and accounts.exec_argv(a, j) is not None:
+        return None  # `RUN ["useradd", ...]`: writes the account files and a home, sees no owners
     if rs is None:
         return "it cannot be analysed"
     # A step may reach a target by another name, through a symlink (transforms/_chown/proofs.py ``aliases``).

@@ -11,7 +11,7 @@ from dockerfix.refactor.context.scripts import notes as script_notes, run_create
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under
-from dockerfix.transforms._chown import modes, owners, paths, proofs
+from dockerfix.transforms._chown import modes, moves, owners, paths, proofs
 from dockerfix.transforms._chown.edits import find_tail, quote
 from dockerfix.transforms._chown.model import (Basis, Op, Refuse, _covering, _final_owner, _spell, _wrote_under,
                                                _written_before)
@@ -110,10 +110,15 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
     local = Basis()
     u_spell = _spell(a, user, "user", j, idx, local)
     g_spell = _spell(a, group, "group", j, idx, local)
+    move = None
     if u_spell is None or g_spell is None:
         missing = user if u_spell is None else group
-        return [], [f"{tag} left as is: `{missing}` is not known to exist here and its numeric id is not written in "
-                    "the Dockerfile (buildah rejects an unknown name, BuildKit silently uses 0)"]
+        try:
+            u_spell, g_spell, move = moves.respell(a, j, idx, (user, u_spell), (group, g_spell), basis)
+        except moves.NoMove as no:
+            return [], [f"{tag} left as is: `{missing}` is not known to exist here and its numeric id is not written "
+                        "in the Dockerfile (buildah rejects an unknown name, BuildKit silently uses 0)"
+                        f"{moves.advice(no)}"]
     basis.use(used + local.defaults)
     basis.assumptions.extend(x for x in assumed + local.assumptions + mode_basis.assumptions
                              if x not in basis.assumptions)
@@ -123,11 +128,13 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
             return [], [f"{tag} left as is: its --chown flag spans a line continuation"]
         if a.df.text[existing.start : existing.end] == flag:
             return mode_edits, mode_notes
-        return modes.merged([Edit(existing.start, existing.end, flag)] + mode_edits), \
-            [f"{tag}: --chown replaced by {flag} (its files land under {ca.dest})"] + mode_notes
+    moved, moved_notes = moves.commit(basis, move)
+    if existing is not None:
+        return moved + modes.merged([Edit(existing.start, existing.end, flag)] + mode_edits), \
+            moved_notes + [f"{tag}: --chown replaced by {flag} (its files land under {ca.dest})"] + mode_notes
     at = ins.raw(ins.args_offset)
-    return modes.merged([Edit(at, at, flag + " ")] + mode_edits), \
-        [f"{tag} gets {flag} (its files land under {ca.dest})"] + mode_notes
+    return moved + modes.merged([Edit(at, at, flag + " ")] + mode_edits), \
+        moved_notes + [f"{tag} gets {flag} (its files land under {ca.dest})"] + mode_notes
 
 
 def _hard_linked_sources(a: Analysis, ins, ca) -> str | None:  # type: ignore[no-untyped-def]
@@ -210,6 +217,7 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
     notes += [f"{tag} {'writes into' if _wrote_under(written, path) else 'creates'} {path}: its owner is set in the "
               "same step" for path, _, _ in made]
     pieces: list[str] = []
+    pending: list[moves.Move] = []  # an account step this RUN's chown needs above it
     local = Basis()
     # One command per operation, in the step's order, so each path sees the same sequence of changes.
     for op in dict.fromkeys(op for _, _, covering in made for op in covering):
@@ -226,8 +234,12 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
             u = _spell(a, op.user, "user", j, idx, local) if op.user else None
             g = _spell(a, op.group, "group", j, idx, local) if op.group else None
             if (op.user and u is None) or (op.group and g is None):
-                return [], notes[: len(dropped)] + [f"{tag} left as is: the owner is not known to exist there and "
-                                                    "its id is unknown"]
+                try:
+                    u, g, move = moves.respell(a, j, idx, (op.user, u), (op.group, g), basis, pending)
+                except moves.NoMove as no:
+                    return [], notes[: len(dropped)] + [f"{tag} left as is: the owner is not known to exist there and "
+                                                        f"its id is unknown{moves.advice(no)}"]
+                pending += [move] if move is not None else []
             spec = (g or "") if op.kind == "chgrp" else f"{u or ''}{':' + g if g else ''}"
         if fresh:
             pieces.append(f"{op.kind} -R {spec} {' '.join(fresh)}")
@@ -235,10 +247,11 @@ def _run_edit(a: Analysis, j: int, ops: list[Op], idx: int, basis: Basis) -> tup
             pieces.append(f"find {' '.join(stale)}{find_tail(op.kind, u, g, op.mode)}")
     basis.use(local.defaults)
     basis.assumptions.extend(x for x in local.assumptions + local_links if x not in basis.assumptions)
+    moved, moved_notes = moves.commit(basis, pending[0] if pending else None)
     text = " && ".join(pieces)
     if rs.heredoc:
-        return [Edit(rs.append_at, rs.append_at, text + a.df.newline)], notes
-    return [Edit(rs.append_at, rs.append_at, " && " + text)], notes
+        return moved + [Edit(rs.append_at, rs.append_at, text + a.df.newline)], moved_notes + notes
+    return moved + [Edit(rs.append_at, rs.append_at, " && " + text)], moved_notes + notes
 
 
 def _link_on_the_way(a: Analysis, j: int, covering: list[Op], path: str) -> tuple[str | None, str | None]:
