@@ -127,3 +127,13 @@ def test_the_wrong_append_through_a_moved_link_is_caught(build_image) -> None:  
                                                                 "RUN find /var/lib/app ! -group 2000 -exec chown -h :2000 {} +")
     _, bad = build_image(wrong, name="Dockerfile.wrong")
     assert any("/opt/real/cache" in d.text for d in compare_images(original, bad))
+
+
+# Fuzz case s21-i155 (seed 21): `cp -a` of a symlink makes the target a link too; the same wrong append as s21-i2.
+def test_a_target_that_cp_a_made_a_link_takes_no_appended_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (f"FROM {BASE}\nRUN mkdir -p /opt/real / && ln -s /opt/real /tmp/l && cp -a /tmp/l /app\n"
+            "COPY f.txt /app/f.txt\nRUN mkdir -p /app/cache && echo x > /app/cache/x\nRUN chown -R 1000:1000 /app\n")
+    (tmp_path / "f.txt").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(text)
+    result = run(text, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
+    assert "&& find /app/cache" not in result.output and "&& chown -R 1000:1000 /app/cache" not in result.output
