@@ -57,7 +57,8 @@ where a step cannot be given the owner, it is left alone with the reason.
   rm/mv/ln undo it), or by the base image's paths.
 - No path from the target down to the COPY destination is a symlink (a link from a parent stage, mv,
   `cd x && ln -s`, the build context or the base image): same sources. A chmod target must be proven
-  not to be a symlink, else the step is refused.
+  not to be a symlink: where only an unread base image could hold one (the Dockerfile makes none there), that
+  is an assumption (unsafe); where a step makes or may make one, the step is refused.
 - A user/group named in --chown exists at that COPY (an analysed useradd/adduser/groupadd before it, or
   the base image's /etc/passwd and /etc/group), else its numeric id from the Dockerfile is written, or
   the COPY is left alone. For `--chown=user`, its primary group must be known the same way.
@@ -193,7 +194,10 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         if op.kind == "chmod":
             for _, t in op.paths:
                 k = paths.kind_at(a, idx, t, before_cmd=op.cmd)
-                if k.kind not in (DIR, FILE, MISSING):
+                if k.kind not in (DIR, FILE, MISSING) and k.plain_if_base:
+                    # Only the unread base could hold a link there: the Dockerfile makes none (unsafe).
+                    basis.assumptions.append(f"{t} is not a symlink in the base image {a.base(idx).image!r}")  # type: ignore[union-attr]
+                elif k.kind not in (DIR, FILE, MISSING):
                     what = "is a symlink" if k.kind == "symlink" else f"may be a symlink ({k.why or 'not known'})"
                     raise Refuse(f"{t} {what}: `chmod -R` follows a symlink it is given, `find` does not")
                 basis.use(k.defaults)

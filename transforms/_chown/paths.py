@@ -341,6 +341,13 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
     return out
 
 
+def _replay(steps: list, path: str, kind: str | None) -> str | None:  # type: ignore[type-arg]
+    for _, evs in steps:
+        for ev in evs:
+            kind = _apply(ev, path, kind)
+    return kind
+
+
 def _apply(ev: Event, path: str, kind: str | None) -> str | None:
     if ev.path == ALL:
         return None
@@ -397,6 +404,7 @@ class Kind:
     defaults: tuple[str, ...] = ()  # documented defaults of a well-known base this rests on
     why: str = ""  # when unknown: which step or fact left it unknown
     base_unknown: bool = False  # unknown only because the base image was not read (no step made it unknown)
+    plain_if_base: bool = False  # unknown, but a directory, file or nothing whenever the base has no symlink there
 
 
 def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Command | None = None) -> Kind:
@@ -426,6 +434,7 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     elif before_cmd is not None:
         steps.append((at, _events_before(a, at, before_cmd)))
     from_base = kind is None
+    start = kind
     for _, evs in steps:
         for ev in evs:
             new = _apply(ev, path, kind)
@@ -435,7 +444,14 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
             elif new is not None:
                 from_base = False
             kind = new
-    result = Kind(kind, defaults if kind is not None else (), why if kind is None else "", kind is None and from_base)
+    if facts is not None and start is None and kind not in (DIR, FILE, MISSING):
+        # Unknown only because the base was not read: whatever plain path (or none) the base has there, the steps
+        # leave no symlink and nothing unknown.
+        plain = {_replay(steps, path, k) for k in (DIR, FILE, MISSING)} <= {DIR, FILE, MISSING}
+    else:
+        plain = False
+    result = Kind(kind, defaults if kind is not None else (), why if kind is None else "", kind is None and from_base,
+                  plain)
     a.memo[key] = result
     return result
 
