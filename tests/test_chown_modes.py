@@ -148,11 +148,21 @@ def test_classic_builder_makes_the_fix_unsafe(tmp_path: Path, name: str) -> None
 
 def test_a_chown_fix_stays_safe_without_the_chmod(tmp_path: Path) -> None:
     """With no proof of the builder, the COPY gets --chown (safe) and its mode stays with the kept step."""
-    text = B + "COPY f.txt /data/f.txt\nRUN chown -R 1000:1000 /data && chmod -R 755 /data\n"
+    text = B + "COPY run.sh /data/run.sh\nRUN chown -R 1000:1000 /data && chmod -R 755 /data\n"
     result = _run(text, context(tmp_path))
-    assert "COPY --chown=1000:1000 f.txt /data/f.txt\n" in result.output
+    assert "COPY --chown=1000:1000 run.sh /data/run.sh\n" in result.output
     finding = next(f for f in result.findings if f.fix)
     assert finding.fix.safe and any("a --chmod would assume" in d for d in finding.details)
+
+
+def test_the_chmod_stays_when_the_chown_alone_would_save_nothing(tmp_path: Path) -> None:
+    """f.txt is 0644: without --chmod the kept `chmod 755` stores it again, so the unproven --chmod is kept (unsafe)."""
+    text = B + "COPY f.txt /data/f.txt\nRUN chown -R 1000:1000 /data && chmod -R 755 /data\n"
+    assert _run(text, context(tmp_path)).output == text
+    result = _run(text, context(tmp_path), unsafe=True)
+    assert "COPY --chown=1000:1000 --chmod=755 f.txt /data/f.txt\n" in result.output
+    finding = next(f for f in result.findings if f.fix)
+    assert not finding.fix.safe and finding.saving == 1000
 
 
 def test_a_safe_run_edit_is_not_made_unsafe_by_a_chmod(tmp_path: Path) -> None:

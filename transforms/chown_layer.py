@@ -99,7 +99,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command
-from dockerfix.transforms._chown import caps, modes, paths, readers, userwrap
+from dockerfix.transforms._chown import caps, gain, modes, paths, readers, userwrap
 from dockerfix.transforms._chown import ops as ops_mod
 from dockerfix.transforms._chown.edits import estimate, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
@@ -218,7 +218,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     base_user = _base_user_root(a, idx, basis)
     safe_basis = Basis(list(basis.defaults), list(basis.assumptions))
     edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
-    touched = modes.keep_safe(a, idx, touched, edits, details, basis)
+    touched = modes.keep_safe(a, idx, touched, edits, details, basis, ops)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
     wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit)
@@ -248,6 +248,11 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
                        f"step can take the ownership ({why}); a `find` alone would change the same files",
                        None, details + ([no_wrap] if no_wrap else []))
+    no_gain, kept, gain_notes = gain.judge(a, touched, ops, edits)
+    if no_gain:
+        return Finding(NAME, ins.line, f"not fixed: {no_gain}", None,
+                       [d for d in details if " gets " not in d and " replaced by " not in d] + gain_notes)
+    details.extend(gain_notes)
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)
@@ -263,7 +268,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         details.append(f"relies on a documented default ({d})")
     for why in basis.assumptions:
         details.append(f"unsafe: assumes {why}")
-    saving, partial = estimate(a, touched)
+    saving, partial = estimate(a, touched, kept)
     return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
                    saving_partial=partial)
 
