@@ -248,11 +248,9 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
                        f"step can take the ownership ({why}); a `find` alone would change the same files",
                        None, details + ([no_wrap] if no_wrap else []))
-    no_gain, kept, gain_notes = gain.judge(a, touched, ops, edits)
+    no_gain, kept, touched = gain.judge(a, touched, ops, edits, details)
     if no_gain:
-        return Finding(NAME, ins.line, f"not fixed: {no_gain}", None,
-                       [d for d in details if " gets " not in d and " replaced by " not in d] + gain_notes)
-    details.extend(gain_notes)
+        return Finding(NAME, ins.line, f"not fixed: {no_gain}", None, details)
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)

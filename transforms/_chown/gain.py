@@ -21,37 +21,38 @@ from dockerfix.transforms._chown.model import Op, _covering
 _CHMOD_FLAG = re.compile(r"--chmod=([0-7]{3,4})\b")
 
 
-def judge(a: Analysis, touched: list[int], ops: list[Op],
-          edits: list[Edit]) -> tuple[str | None, dict[int, list[str]], list[str]]:
-    """(why the fix saves nothing, or None; the files each COPY still saves; details for the COPYs that save
-    nothing). A COPY whose files are not known (no build context, --from, a URL) is counted as today."""
+def judge(a: Analysis, touched: list[int], ops: list[Op], edits: list[Edit],
+          details: list[str]) -> tuple[str | None, dict[int, list[str]], list[int]]:
+    """(why the fix saves nothing, or None; the files each COPY still saves; the steps still touched). A COPY whose
+    files the kept steps would all change again is left as it was (its edits and notes leave ``edits`` and
+    ``details``, a note says why); one whose files are not known (no build context, --from, a URL) counts as today."""
     kept: dict[int, list[str]] = {}
     lost: list[tuple[int, str, list[int]]] = []
-    details: list[str] = []
     for j in touched:
         ins = a.instructions[j]
-        if ins.keyword not in ("COPY", "ADD"):
-            continue
-        found = _left_alone(a, j, ops, edits)
+        found = _left_alone(a, j, ops, edits) if ins.keyword in ("COPY", "ADD") else None
         if found is None:
             continue
         files, modes, chmods = found
         kept[j] = files
         if files or not modes:
             continue
-        lost.append((ins.line, chmods, modes))
-        details.append(f"line {ins.line}: {ins.keyword}: the kept {chmods} still changes every file it brings (mode "
-                       f"{_modes(modes)} in the build context): nothing saved there")
-    runs = [j for j in touched if a.instructions[j].keyword == "RUN" or j not in kept]
-    if runs or not lost or any(kept[j] for j in kept):
-        return None, kept, details
-    lines = ", ".join(str(line) for line, _, _ in lost)
-    what = lost[0][1]
+        lost.append((j, chmods, modes))
+        start, end = ins.raw(0), ins.raw(ins.args_offset)
+        edits[:] = [e for e in edits if not start <= e.start <= end]
+        tag = f"line {ins.line}: {ins.keyword}"
+        details[:] = [d for d in details if not d.startswith(tag)]
+        details.append(f"{tag} left as is: the kept {chmods} would still change every file it brings (mode "
+                       f"{_modes(modes)} in the build context), so --chown would save nothing")
+    still = [j for j in touched if j not in {x for x, _, _ in lost}]
+    if still or not lost:
+        return None, kept, still
+    lines = ", ".join(str(a.instructions[j].line) for j, _, _ in lost)
     modes = sorted({m for _, _, ms in lost for m in ms})
-    return (f"the kept {what} would still change every file the COPY at line{'s' if len(lost) > 1 else ''} {lines} "
-            f"bring{'' if len(lost) > 1 else 's'} (their mode in the build context is {_modes(modes)}), so the fix "
-            "would store them again and save nothing; set the mode in the build context (so the files already have "
-            "it), or give the COPY --chmod=OCTAL (with `# syntax=docker/dockerfile:1`)"), kept, details
+    return (f"the kept {lost[0][1]} would still change every file the COPY at line{'s' if len(lost) > 1 else ''} "
+            f"{lines} bring{'' if len(lost) > 1 else 's'} (their mode in the build context is {_modes(modes)}), so "
+            "the fix would store them again and save nothing; set the mode in the build context (so the files "
+            "already have it), or give the COPY --chmod=OCTAL (with `# syntax=docker/dockerfile:1`)"), kept, still
 
 
 def all_changed(a: Analysis, j: int, ops: list[Op]) -> bool:

@@ -129,7 +129,7 @@ def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], deta
     others = [x for x in basis.assumptions if x != assumed]
     if not unproven or others or len(unproven) == len(touched):
         return touched
-    if gain.judge(a, touched, ops, [e for e in edits if e not in [made[j] for j in unproven]])[0]:
+    if gain.judge(a, touched, ops, [e for e in edits if e not in [made[j] for j in unproven]], [])[0]:
         return touched
     for j in unproven:
         edits.remove(made[j])
