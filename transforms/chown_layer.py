@@ -30,7 +30,11 @@ What the fix does:
    is safe without the --chmod drops it.
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
-   (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
+   (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod; for a symbolic mode a test of the
+   permission bits that selects exactly what it changes, transforms/_chown/symbolic.py states which modes).
+   A COPY saves only the files the kept steps leave alone (their build-context modes, or its --chmod): one whose
+   files would all be changed again is left as is, and a fix that then moves nothing is reported, not offered
+   (transforms/_chown/gain.py); without the build context its files count and the estimate is partial.
 4. Unsafe, only when 1-3 move nothing: a root RUN whose code the analysis cannot read (`curl … | sh`, a script
    not from the build context, a program it cannot follow, a JSON-form RUN) is the reason no earlier step may
    take the ownership. It then runs as the owner: `USER U:G` before it, the user it ran as after it (the spelling
@@ -80,7 +84,8 @@ where a step cannot be given the owner, it is left alone with the reason.
 It refuses (reports, no fix) when: a target path or owner uses a variable whose value is unknown, the
 step runs as a non-root USER or through sudo, a target is `/` or lies in a declared VOLUME, a --mount
 covers a target, a COPY writes a directory into an ancestor of a target (its files under the target
-cannot get an owner without re-owning the rest), a chmod mode is not octal or a plain `who+perm` list,
+cannot get an owner without re-owning the rest), a chmod mode is not octal or a symbolic mode that GNU
+and busybox chmod apply alike whatever the umask (s/t, `ugo=rwX`, `+w`),
 the chown itself runs only under a condition (if, pipe, subshell, next to `||`), the owner is empty
 (`chown -R :`), `cd` goes where the analysis cannot follow (`cd` alone, `cd -`, `cd -P`, `popd`), or
 the RUN cannot be parsed (shell errors, JSON form, a non-POSIX SHELL, a Windows escape).
