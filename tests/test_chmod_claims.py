@@ -140,3 +140,18 @@ def test_unknown_context_keeps_the_fix_with_a_partial_estimate() -> None:
     result = run(before, NAME, True, bases=_bases())  # no build context (stdin): the modes are not known
     finding = next(f for f in result.findings if f.fix)
     assert finding.saving is None and finding.saving_partial
+
+
+REFUSED_MODES = {
+    "ugo=rwX": "differs with GNU and busybox",
+    "+w": "the umask 022 changes its result",
+    "u+s": "s/t not handled",
+}
+
+
+@pytest.mark.parametrize("mode", sorted(REFUSED_MODES))
+def test_modes_the_builders_chmods_disagree_on_are_refused(tmp_path: Path, mode: str) -> None:
+    text = B + f"COPY src/ /app/\nRUN mkdir /app/x\nRUN chmod -R {mode} /app\n"
+    result = run(text, NAME, True, path=_src(tmp_path, **{"a.js": 0o644}), bases=_bases())
+    assert result.output == text
+    assert REFUSED_MODES[mode].split()[-1] in result.findings[0].message, result.findings[0].message

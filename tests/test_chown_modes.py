@@ -49,6 +49,14 @@ FIXED = {
     "symbolic-executable-file": (S + B + "COPY run.sh /etc/run.sh\nRUN chmod -R go+w /etc/run.sh\n",
                                  S + B + "COPY --chmod=777 run.sh /etc/run.sh\nRUN find /etc/run.sh ! -type l ! -perm "
                                  "-go+w -exec chmod go+w {} +\n"),
+    "copied-class-one-file": (S + B + "COPY run.sh /etc/run.sh\nRUN chmod -R g=u /etc/run.sh\n",
+                              S + B + "COPY --chmod=775 run.sh /etc/run.sh\nRUN find /etc/run.sh ! -type l \\( \\( "
+                              "-perm -010 ! -perm -100 \\) -o \\( -perm -100 ! -perm -010 \\) -o \\( -perm -020 ! "
+                              "-perm -200 \\) -o \\( -perm -200 ! -perm -020 \\) -o \\( -perm -040 ! -perm -400 \\) "
+                              "-o \\( -perm -400 ! -perm -040 \\) \\) -exec chmod g=u {} +\n"),
+    "remove-and-add-one-file": (S + B + "COPY f.txt /etc/f.txt\nRUN chmod -R a-w,u+x /etc/f.txt\n",
+                                S + B + "COPY --chmod=544 f.txt /etc/f.txt\nRUN find /etc/f.txt ! -type l ! \\( "
+                                "-perm -100 ! -perm -200 ! -perm -020 ! -perm -002 \\) -exec chmod a-w,u+x {} +\n"),
 }
 
 # name -> (Dockerfile, the reason the details give): the COPY keeps no --chmod.
@@ -82,6 +90,8 @@ LEFT = {
                         "RUN chmod -R 755 /data\n", "at line 5 may read the modes"),
     "test-sees-the-mode": (S + B + "COPY f.txt /data/f.txt\nRUN [ -x /data/f.txt ] || echo no > /no\n"
                            "RUN chmod -R 755 /data\n", "at line 4 may read the modes"),
+    "octal-then-dir-dependent-x": (S + B + "COPY site/ /srv/www/\nRUN chmod -R 644 /srv/www && chmod -R a+X /srv/www\n",
+                                   "whose X gives directories other bits than files"),
     "existing-symbolic-chmod": (B + "COPY --chmod=u+x f.txt /data/f.txt\nRUN chmod -R 755 /data\n",
                                 "is not a plain octal mode"),
 }
