@@ -94,3 +94,23 @@ def test_a_fix_the_kept_chmod_undoes_saves_nothing(builder: Builder, tmp_path: P
     assert result.saved_bytes == 0, result.saved_bytes
     finding = run(NO_GAIN, ["chown-layer"], True, path=tmp_path / "Dockerfile", bases=table()).findings[0]
     assert finding.fix is None and "would still change every file the COPY at line 2" in finding.message
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("form", ["g=u", "g+rwX", "a-w", "u=rwx,go=rx"])
+def test_symbolic_forms_with_gnu_chmod_and_find(debian_build_image, debian_rootfs_tar: Path,  # type: ignore[no-untyped-def]
+                                                form: str) -> None:
+    """The same on the Debian test base, whose chmod and find are GNU's (coreutils, findutils)."""
+    from dockerfix.refactor.images.image import compare_images
+
+    from .testbases import DEBIAN, debian_facts
+
+    _tree(debian_build_image.context)
+    text = f"FROM {DEBIAN}\nCOPY tree/ /t/\nRUN mkdir -p /t/made && touch /t/made/x && chmod 600 /t/made/x\n" \
+           f"RUN chmod -R {form} /t\n"
+    bases = {**table(), DEBIAN: debian_facts(debian_rootfs_tar)}
+    fixed = run(text, ["chown-layer"], path=debian_build_image.context / "Dockerfile", bases=bases).output
+    assert f"-exec chmod {form} {{}} +" in fixed
+    _, original = debian_build_image(text)
+    _, after = debian_build_image(fixed, name="Dockerfile.fixed")
+    assert [d.text for d in compare_images(original, after)] == []
