@@ -38,7 +38,7 @@ def judge(a: Analysis, touched: list[int], ops: list[Op], edits: list[Edit],
         if files or not modes:
             continue
         lost.append((j, chmods, modes))
-        start, end = ins.raw(0), ins.raw(ins.args_offset)
+        start, end = ins.start, ins.end
         edits[:] = [e for e in edits if not start <= e.start <= end]
         tag = f"line {ins.line}: {ins.keyword}"
         details[:] = [d for d in details if not d.startswith(tag)]
@@ -102,7 +102,7 @@ def _left_alone(a: Analysis, j: int, ops: list[Op],
 def _forced_mode(a: Analysis, j: int, edits: list[Edit]) -> int | None:
     """The --chmod the fixed COPY carries (added by the fix or its own); None: none; -1: one not known."""
     ins = a.instructions[j]
-    start, end = ins.raw(0), ins.raw(ins.args_offset)
+    start, end = ins.start, ins.end
     for e in edits:
         if start <= e.start <= end:
             m = _CHMOD_FLAG.search(e.text)
