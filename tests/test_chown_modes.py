@@ -49,6 +49,14 @@ FIXED = {
     "symbolic-executable-file": (S + B + "COPY run.sh /etc/run.sh\nRUN chmod -R go+w /etc/run.sh\n",
                                  S + B + "COPY --chmod=777 run.sh /etc/run.sh\nRUN find /etc/run.sh ! -type l ! -perm "
                                  "-go+w -exec chmod go+w {} +\n"),
+    "copied-class-one-file": (S + B + "COPY run.sh /etc/run.sh\nRUN chmod -R g=u /etc/run.sh\n",
+                              S + B + "COPY --chmod=775 run.sh /etc/run.sh\nRUN find /etc/run.sh ! -type l \\( \\( "
+                              "-perm -010 ! -perm -100 \\) -o \\( -perm -100 ! -perm -010 \\) -o \\( -perm -020 ! "
+                              "-perm -200 \\) -o \\( -perm -200 ! -perm -020 \\) -o \\( -perm -040 ! -perm -400 \\) "
+                              "-o \\( -perm -400 ! -perm -040 \\) \\) -exec chmod g=u {} +\n"),
+    "remove-and-add-one-file": (S + B + "COPY f.txt /etc/f.txt\nRUN chmod -R a-w,u+x /etc/f.txt\n",
+                                S + B + "COPY --chmod=544 f.txt /etc/f.txt\nRUN find /etc/f.txt ! -type l ! \\( "
+                                "-perm -100 ! -perm -200 ! -perm -020 ! -perm -002 \\) -exec chmod a-w,u+x {} +\n"),
 }
 
 # name -> (Dockerfile, the reason the details give): the COPY keeps no --chmod.
@@ -82,6 +90,8 @@ LEFT = {
                         "RUN chmod -R 755 /data\n", "at line 5 may read the modes"),
     "test-sees-the-mode": (S + B + "COPY f.txt /data/f.txt\nRUN [ -x /data/f.txt ] || echo no > /no\n"
                            "RUN chmod -R 755 /data\n", "at line 4 may read the modes"),
+    "octal-then-dir-dependent-x": (S + B + "COPY site/ /srv/www/\nRUN chmod -R 644 /srv/www && chmod -R a+X /srv/www\n",
+                                   "whose X gives directories other bits than files"),
     "existing-symbolic-chmod": (B + "COPY --chmod=u+x f.txt /data/f.txt\nRUN chmod -R 755 /data\n",
                                 "is not a plain octal mode"),
 }
@@ -148,11 +158,21 @@ def test_classic_builder_makes_the_fix_unsafe(tmp_path: Path, name: str) -> None
 
 def test_a_chown_fix_stays_safe_without_the_chmod(tmp_path: Path) -> None:
     """With no proof of the builder, the COPY gets --chown (safe) and its mode stays with the kept step."""
-    text = B + "COPY f.txt /data/f.txt\nRUN chown -R 1000:1000 /data && chmod -R 755 /data\n"
+    text = B + "COPY run.sh /data/run.sh\nRUN chown -R 1000:1000 /data && chmod -R 755 /data\n"
     result = _run(text, context(tmp_path))
-    assert "COPY --chown=1000:1000 f.txt /data/f.txt\n" in result.output
+    assert "COPY --chown=1000:1000 run.sh /data/run.sh\n" in result.output
     finding = next(f for f in result.findings if f.fix)
     assert finding.fix.safe and any("a --chmod would assume" in d for d in finding.details)
+
+
+def test_the_chmod_stays_when_the_chown_alone_would_save_nothing(tmp_path: Path) -> None:
+    """f.txt is 0644: without --chmod the kept `chmod 755` stores it again, so the unproven --chmod is kept (unsafe)."""
+    text = B + "COPY f.txt /data/f.txt\nRUN chown -R 1000:1000 /data && chmod -R 755 /data\n"
+    assert _run(text, context(tmp_path)).output == text
+    result = _run(text, context(tmp_path), unsafe=True)
+    assert "COPY --chown=1000:1000 --chmod=755 f.txt /data/f.txt\n" in result.output
+    finding = next(f for f in result.findings if f.fix)
+    assert not finding.fix.safe and finding.saving == 1000
 
 
 def test_a_safe_run_edit_is_not_made_unsafe_by_a_chmod(tmp_path: Path) -> None:

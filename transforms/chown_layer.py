@@ -30,7 +30,11 @@ What the fix does:
    is safe without the --chmod drops it.
 3. The step itself is kept but changes only what is still wrong:
    `find PATH \\( ! -user U -o ! -group G -o -perm -4000 -o -perm -2000 \\) -exec chown -h U:G {} +`
-   (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod).
+   (and `find PATH ! -type l ! -perm MODE -exec chmod MODE {} +` for chmod; for a symbolic mode a test of the
+   permission bits that selects exactly what it changes, transforms/_chown/symbolic.py states which modes).
+   A COPY saves only the files the kept steps leave alone (their build-context modes, or its --chmod): one whose
+   files would all be changed again is left as is, and a fix that then moves nothing is reported, not offered
+   (transforms/_chown/gain.py); without the build context its files count and the estimate is partial.
 4. Unsafe, only when 1-3 move nothing: a root RUN whose code the analysis cannot read (`curl … | sh`, a script
    not from the build context, a program it cannot follow, a JSON-form RUN) is the reason no earlier step may
    take the ownership. It then runs as the owner: `USER U:G` before it, the user it ran as after it (the spelling
@@ -60,7 +64,8 @@ where a step cannot be given the owner, it is left alone with the reason.
   paths; where only the base image is not known (`WORKDIR`/`mkdir -p` of a path it may have), assumed.
 - No path from the target down to the COPY destination is a symlink (a link from a parent stage, mv,
   `cd x && ln -s`, the build context or the base image): same sources. A chmod target must be proven
-  not to be a symlink, else the step is refused.
+  not to be a symlink: where only an unread base image could hold one (the Dockerfile makes none there), that
+  is an assumption (unsafe); where a step makes or may make one, the step is refused.
 - A user/group named in --chown exists at that COPY (an analysed useradd/adduser/groupadd before it, also in
   exec form `RUN ["useradd", ...]`, or the base image's /etc/passwd and /etc/group), else its numeric id
   from the Dockerfile is written, else the RUN that makes it is moved above the COPY when that is neutral
@@ -97,7 +102,8 @@ It refuses (reports, no fix) when: a target path or owner uses a variable whose 
 ARG without default, one the RUN sets, or one only the base image's ENV gives when it is not read), the
 step runs as a non-root USER or through sudo, a target is `/` or lies in a declared VOLUME, a --mount
 covers a target, a COPY writes a directory into an ancestor of a target (its files under the target
-cannot get an owner without re-owning the rest), a chmod mode is not octal or a plain `who+perm` list,
+cannot get an owner without re-owning the rest), a chmod mode is not octal or a symbolic mode that GNU
+and busybox chmod apply alike whatever the umask (s/t, `ugo=rwX`, `+w`),
 the chown itself runs only under a condition (if, pipe, subshell, next to `||`), the owner is empty
 (`chown -R :`), `cd` goes where the analysis cannot follow (`cd` alone, `cd -`, `cd -P`, `popd`), or
 the RUN cannot be parsed (shell errors, JSON form, a non-POSIX SHELL, a Windows escape).
@@ -116,7 +122,7 @@ from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit, Finding, Fix
 from dockerfix.refactor.dockerfile.resolve import UNKNOWN, is_under, join
 from dockerfix.refactor.dockerfile.shell import Command
-from dockerfix.transforms._chown import caps, modes, paths, proofs, readers, userwrap
+from dockerfix.transforms._chown import caps, gain, modes, paths, proofs, readers, userwrap
 from dockerfix.transforms._chown import ops as ops_mod
 from dockerfix.transforms._chown.edits import estimate, replace_op
 from dockerfix.transforms._chown.model import Basis, Op, Refuse, _stage_range, _targets, _written_before, _wrote_under
@@ -212,7 +218,10 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         if op.kind == "chmod":
             for _, t in op.paths:
                 k = paths.kind_at(a, idx, t, before_cmd=op.cmd)
-                if k.kind not in (DIR, FILE, MISSING):
+                if k.kind not in (DIR, FILE, MISSING) and k.plain_if_base:
+                    # Only the unread base could hold a link there: the Dockerfile makes none (unsafe).
+                    basis.assumptions.append(f"{t} is not a symlink in the base image {a.base(idx).image!r}")  # type: ignore[union-attr]
+                elif k.kind not in (DIR, FILE, MISSING):
                     what = "is a symlink" if k.kind == "symlink" else f"may be a symlink ({k.why or 'not known'})"
                     raise Refuse(f"{t} {what}: `chmod -R` follows a symlink it is given, `find` does not")
                 basis.use(k.defaults)
@@ -233,7 +242,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
     base_user = _base_user_root(a, idx, basis)
     safe_basis = Basis(list(basis.defaults), list(basis.assumptions))
     edits, details, touched = _take(a, idx, ops, targets, basis, limit, limit_why)
-    touched = modes.keep_safe(a, idx, touched, edits, details, basis)
+    touched = modes.keep_safe(a, idx, touched, edits, details, basis, ops)
     verb = "/".join(f"{n} -R" for n in dict.fromkeys(op.kind for op in ops))
     where = ", ".join(targets)
     wrap, no_wrap = userwrap.offer(a, idx, ops, targets, limit)
@@ -263,6 +272,9 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         return Finding(NAME, ins.line, f"not fixed: `{verb}` stores every file under {where} again, but no earlier "
                        f"step can take the ownership ({why}); a `find` alone would change the same files",
                        None, details + ([no_wrap] if no_wrap else []))
+    no_gain, kept, touched = gain.judge(a, touched, ops, edits, details)
+    if no_gain:
+        return Finding(NAME, ins.line, f"not fixed: {no_gain}", None, details)
     for op in ops:
         edits.extend(replace_op(rs, op))
     moved = len(touched)
@@ -278,7 +290,7 @@ def _plan(a: Analysis, idx: int, rs: RunScript, ops: list[Op]) -> Finding:
         details.append(f"relies on a documented default ({d})")
     for why in basis.assumptions:
         details.append(f"unsafe: assumes {why}")
-    saving, partial = estimate(a, touched)
+    saving, partial = estimate(a, touched, kept)
     return Finding(NAME, ins.line, message, Fix(edits, not basis.assumptions), details, saving=saving,
                    saving_partial=partial)
 

@@ -7,30 +7,43 @@ import re
 from dockerfix.refactor.dockerfile.analysis import Analysis, RunScript
 from dockerfix.refactor.dockerfile.facts import copy_args
 from dockerfix.refactor.dockerfile.model import Edit
+from dockerfix.transforms._chown.symbolic import predicate
 
 OCTAL = re.compile(r"^[0-7]{3,4}$")
+_ADDS = re.compile(r"^[ugoa]+\+[rwx]+(,[ugoa]+\+[rwx]+)*$")
 
 
-def estimate(a: Analysis, touched: list[int]) -> tuple[int | None, bool]:
-    """Bytes no longer stored twice: the context files of the COPY/ADD that now carry the owner.
-
-    Content that RUN steps or other stages make is not known without building: it makes the
-    estimate partial ("+ unknown").
-    """
+def context_of(a: Analysis):  # type: ignore[no-untyped-def]
+    """The build context (refactor/context/buildcontext.py), loaded once per analysis; None when there is none."""
     if a.context is None or not a.context.is_dir():
-        return None, bool(touched)
+        return None
     key = "chown-layer:context"
     if key not in a.memo:
         from dockerfix.refactor.context import buildcontext as context
 
         a.memo[key] = context.load(a.context, a.path)
-    ctx = a.memo[key]
+    return a.memo[key]
+
+
+def estimate(a: Analysis, touched: list[int], kept: dict[int, list[str]] | None = None) -> tuple[int | None, bool]:
+    """Bytes no longer stored twice: the context files of the COPY/ADD that now carry the owner (of a COPY in
+    ``kept``, only the files listed there: those the kept steps leave alone, transforms/_chown/gain.py).
+
+    Content that RUN steps or other stages make is not known without building: it makes the
+    estimate partial ("+ unknown").
+    """
+    ctx = context_of(a)
+    if ctx is None:
+        return None, bool(touched)
     total, partial = 0, False
     for j in touched:
         ins = a.instructions[j]
         ca = copy_args(ins, a.state(j), a.df.escape) if ins.keyword in ("COPY", "ADD") else None
         if ca is None or ins.flag("from") is not None:
             partial = True
+            continue
+        if kept is not None and j in kept:
+            total += sum((ctx.root / f).stat().st_size for f in kept[j])
             continue
         for src in ca.sources:
             size = ctx.size(src)  # type: ignore[attr-defined]
@@ -49,7 +62,8 @@ def find_tail(kind: str, user: str | None, group: str | None, mode: str | None) 
     """The part of `find PATHS …` that selects what is still wrong and fixes it."""
     if kind == "chmod":
         mode = mode or ""
-        test = f"! -perm {mode}" if OCTAL.match(mode) else f"! -perm -{mode}"
+        # A `who+perm` list selects what lacks a bit; any other symbolic mode gets a test of the bits it changes.
+        test = f"! -perm {mode}" if OCTAL.match(mode) else f"! -perm -{mode}" if _ADDS.match(mode) else predicate(mode)
         return f" ! -type l {test} -exec chmod {mode} {{}} +"
     tests = []
     if user:

@@ -16,10 +16,12 @@ Builder behaviour this rests on (docs/builder-semantics.md, "COPY --chmod"; test
   only when the file is already built by BuildKit or buildah: it declares `# syntax=docker/dockerfile:1` (1.2 or
   later, which has --chmod) or uses a flag or heredoc the classic builder rejects; otherwise the fix is unsafe and
   says it assumes BuildKit or buildah.
-- A symbolic mode (`g+w`, `a+rx`) adds bits to each file's own mode: the octal is computed from each source's
-  mode in the build context, and added only when every file ends with the same one. Its kept `find` only adds
-  bits, so it cannot settle a directory --chmod gave the wrong mode: the COPY must then touch no directory at all
-  (one regular file to a file path whose directory exists). A source with setuid/setgid/sticky bits is refused
+- A symbolic mode (`g+w`, `a+rx`, `g=u`, `a-w`: transforms/_chown/symbolic.py) changes each file's own mode: the
+  octal is computed from the source's mode in the build context. The kept `find` changes only what the mode
+  would change, so it cannot settle a directory --chmod gave another mode: the COPY must then touch no directory
+  at all (one regular file to a file path whose directory exists). After an octal chmod (or over an existing
+  --chmod) every file's mode is known; a symbolic mode after it is used only when its X gives directories the
+  same bits as files (copied directories get the --chmod value too, and the kept step applies the mode to them). A source with setuid/setgid/sticky bits is refused
   (buildah drops them on COPY, BuildKit keeps them).
 - Modes with setuid/setgid/sticky digits are refused: root's chown clears setuid/setgid, so the order against a
   chown would matter.
@@ -41,7 +43,7 @@ from dockerfix.refactor.dockerfile.facts import walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under, join
 from dockerfix.refactor.dockerfile.shell import value
-from dockerfix.transforms._chown import paths, proofs
+from dockerfix.transforms._chown import gain, paths, proofs, symbolic
 from dockerfix.transforms._chown.model import Basis, Op
 
 _OCTAL = re.compile(r"^0?[0-7]{3}$")
@@ -52,8 +54,6 @@ _SYNTAX = re.compile(r"^(?:docker\.io/)?docker/dockerfile(?:-upstream)?:(?P<v>1|
 # Flags only BuildKit or buildah accept: the classic builder rejects them.
 _NEW_FLAGS = {"RUN": {"mount", "network", "security"}, "COPY": {"chmod", "link", "parents", "exclude"},
               "ADD": {"chmod", "link", "checksum", "keep-git-dir", "exclude"}}
-_WHO = {"u": 0o700, "g": 0o070, "o": 0o007}
-_PERM = {"r": 0o444, "w": 0o222, "x": 0o111}
 CREATED = "--chmod would give a directory it creates outside the target the mode on BuildKit 0.21+"
 _TEST = re.compile(r"(^|[\s;&|(!])(\[\[?|test)\s")
 MODE_READERS = frozenset("cp test [ [[ stat".split())
@@ -119,16 +119,18 @@ _UNPROVEN = "chown-layer:chmod-unproven"
 
 
 def keep_safe(a: Analysis, idx: int, touched: list[int], edits: list[Edit], details: list[str],
-              basis: Basis) -> list[int]:
+              basis: Basis, ops: list[Op]) -> list[int]:
     """Drop the --chmod edits that rest only on the builder assumption when the rest of the fix needs none: a safe
-    fix that saves less beats an unsafe one. Returns the steps still touched (``edits``, ``details`` change in
-    place)."""
+    fix that saves less beats an unsafe one, but not one that saves nothing (transforms/_chown/gain.py). Returns the
+    steps still touched (``edits``, ``details`` change in place)."""
     made: dict[int, Edit] = a.memo.get((_UNPROVEN, idx), {})  # type: ignore[assignment]
     # A --chmod the COPY's own edit dropped (its --chown stays safe without it) is in the memo but not in ``edits``.
     unproven = [j for j in touched if j in made and _find(edits, made[j]) is not None]
     _, assumed = builder_basis(a)
     others = [x for x in basis.assumptions if x != assumed]
     if not unproven or others or len(unproven) == len(touched):
+        return touched
+    if gain.judge(a, touched, ops, [e for e in edits if e not in [made[j] for j in unproven]], [])[0]:
         return touched
     for j in unproven:
         _drop(edits, made[j])
@@ -192,15 +194,15 @@ def _final_mode(a: Analysis, j: int, ins, ca,  # type: ignore[no-untyped-def]
     if octal or start is not None:
         # From the last octal on, every file's mode is known whatever it was before.
         result = _apply(0, chmods[octal[-1]:]) if octal else _apply(start or 0, chmods)
-        return (f"{result:03o}" if result is not None else None), "a mode that is not a plain who+perm list"
+        return (f"{result:03o}" if result is not None else None), "a symbolic mode whose X gives directories other bits than files"
     return _symbolic(a, j, ins, ca, chmods)
 
 
 def _symbolic(a: Analysis, j: int, ins, ca, chmods: list[Op]) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]
     if ins.flag("from") is not None or a.context is None or not a.context.is_dir():
-        return None, f"`chmod {chmods[0].mode}` adds to each file's mode, which is known only for build-context files"
+        return None, f"`chmod {chmods[0].mode}` changes each file's own mode, which is known only for build-context files"
     if len(ca.sources) != 1 or ca.dest_is_dir or not paths.copies_one_file(a, ins, ca):
-        return None, (f"`chmod {chmods[0].mode}` adds to each mode: --chmod would also set the directories the COPY "
+        return None, (f"`chmod {chmods[0].mode}` changes each file's own mode: --chmod would also set the directories the COPY "
                       "creates or copies (BuildKit 0.21+), which the kept step cannot undo; only one file copied to a "
                       "file path is handled")
     dest = ca.dest
@@ -216,30 +218,29 @@ def _symbolic(a: Analysis, j: int, ins, ca, chmods: list[Op]) -> tuple[str | Non
         return None, f"the build context's {ca.sources[0]} cannot be read ({exc.strerror})"
     if st.st_mode & 0o7000:
         return None, f"{ca.sources[0]} has setuid/setgid/sticky bits, which buildah drops and BuildKit keeps"
-    result = _apply(stat.S_IMODE(st.st_mode), chmods)
-    return (f"{result:03o}" if result is not None else None), "a mode that is not a plain who+perm list"
+    result = _apply(stat.S_IMODE(st.st_mode), chmods, one_file=True)
+    return (f"{result:03o}" if result is not None else None), "a symbolic mode whose X gives directories other bits than files"
 
 
-def _apply(mode: int, chmods: list[Op]) -> int | None:
-    """``mode`` after the chmod operations in order: an octal sets it, `who+perm,…` adds bits (no `X`: refused)."""
+def _apply(mode: int, chmods: list[Op], one_file: bool = False) -> int | None:
+    """A file's ``mode`` after the chmod operations in order (transforms/_chown/symbolic.py); None for a symbolic mode
+    whose X would treat the directories the COPY brings otherwise than its files (unless it copies ``one_file``)."""
     for op in chmods:
         spec = op.mode or ""
         if _OCTAL.match(spec):
             mode = int(spec, 8)
             continue
-        for clause in spec.split(","):
-            who, plus, perms = clause.partition("+")
-            if not plus or not who or not perms or set(who) - set("ugoa") or set(perms) - set("rwx"):
-                return None
-            mask = sum(_WHO[c] for c in set(who.replace("a", "ugo")))
-            mode |= mask & sum(_PERM[c] for c in set(perms))
+        actions = symbolic.parse(spec)
+        if actions is None or not (one_file or symbolic.dir_free(spec)):
+            return None
+        mode = symbolic.apply(mode, False, actions)
     return mode
 
 
 def _settled(mode: int, chmods: list[Op]) -> bool:
     """Whether the kept `find`s, in order, leave a file of ``mode`` alone (else it is stored again anyway)."""
     for op in chmods:
-        after = _apply(mode, [op])
+        after = _apply(mode, [op], one_file=True)  # files: a dir-dependent X was refused for trees before
         if after is None or after != mode:
             return False
     return True

@@ -6,7 +6,6 @@ walked (`-L`, `-H`) or is not known refuses the step, because the kept `find` wo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from dockerfix.refactor.dockerfile.analysis import RunScript
@@ -14,8 +13,8 @@ from dockerfix.refactor.dockerfile.resolve import Why, join
 from dockerfix.refactor.dockerfile.shell import Command, SWord, value
 from dockerfix.transforms._chown.edits import OCTAL, quote
 from dockerfix.transforms._chown.model import Op, Refuse
+from dockerfix.transforms._chown.symbolic import refusal
 
-_SYMBOLIC = re.compile(r"^[ugoa]+\+[rwx]+(,[ugoa]+\+[rwx]+)*$")
 _OK_OPTS = set("RvcfhP")
 _OK_LONG = {"--recursive", "--verbose", "--changes", "--silent", "--quiet", "--no-dereference", "--preserve-root",
             "--no-preserve-root"}
@@ -69,8 +68,10 @@ def parse_op(cmd: Command, name: str, rs: RunScript, cwd: str | None,
     op = Op(cmd, name)
     if name == "chmod":
         mode = value(spec, env)
-        if mode is None or not (OCTAL.match(mode) or _SYMBOLIC.match(mode)):
-            raise Refuse(f"chmod mode {spec.raw!r} is not octal or a plain who+perm list")
+        if mode is None:
+            raise Refuse(f"chmod mode {spec.raw!r} has a value the Dockerfile does not give")
+        if not OCTAL.match(mode) and refusal(mode):
+            raise Refuse(refusal(mode) or "")
         op.mode = mode
     else:
         _owner(op, spec, rs)

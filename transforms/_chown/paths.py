@@ -348,6 +348,13 @@ def command_events(cmd: Command, env, cwd: str | None, line: int) -> list[Event]
     return out
 
 
+def _replay(steps: list, path: str, kind: str | None) -> str | None:  # type: ignore[type-arg]
+    for _, evs in steps:
+        for ev in evs:
+            kind = _apply(ev, path, kind)
+    return kind
+
+
 def _apply(ev: Event, path: str, kind: str | None) -> str | None:
     if ev.path == ALL:
         return None
@@ -406,6 +413,7 @@ class Kind:
     defaults: tuple[str, ...] = ()  # documented defaults of a well-known base this rests on
     why: str = ""  # when unknown: which step or fact left it unknown
     base_unknown: bool = False  # unknown (or EXISTS) only because the base image was not read (no step made it so)
+    plain_if_base: bool = False  # unknown, but a directory, file or nothing whenever the base has no symlink there
 
 
 def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Command | None = None) -> Kind:
@@ -435,6 +443,7 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
     elif before_cmd is not None:
         steps.append((at, _events_before(a, at, before_cmd)))
     from_base = kind is None
+    start = kind
     for _, evs in steps:
         for ev in evs:
             new = _apply(ev, path, kind)
@@ -450,7 +459,13 @@ def kind_at(a: Analysis, at: int, path: str, after: bool = False, before_cmd: Co
                 from_base = False
             kind = new
     vague = kind in (None, EXISTS)
-    result = Kind(kind, defaults if kind is not None else (), why if vague else "", vague and from_base)
+    if facts is not None and start is None and kind not in (DIR, FILE, MISSING):
+        # Unknown only because the base was not read: whatever plain path (or none) the base has there, the steps
+        # leave no symlink and nothing unknown.
+        plain = {_replay(steps, path, k) for k in (DIR, FILE, MISSING)} <= {DIR, FILE, MISSING}
+    else:
+        plain = False
+    result = Kind(kind, defaults if kind is not None else (), why if vague else "", vague and from_base, plain)
     a.memo[key] = result
     return result
 

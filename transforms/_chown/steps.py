@@ -11,7 +11,7 @@ from dockerfix.refactor.context.scripts import notes as script_notes, run_create
 from dockerfix.refactor.dockerfile.facts import certain, copy_args, walk
 from dockerfix.refactor.dockerfile.model import Edit
 from dockerfix.refactor.dockerfile.resolve import is_under
-from dockerfix.transforms._chown import modes, moves, owners, paths, proofs
+from dockerfix.transforms._chown import gain, modes, moves, owners, paths, proofs
 from dockerfix.transforms._chown.edits import find_tail, quote
 from dockerfix.transforms._chown.model import (Basis, Op, Refuse, _covering, _final_owner, _spell, _wrote_under,
                                                _written_before)
@@ -82,8 +82,9 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
         basis.use(used)
         basis.assumptions.extend(x for x in assumed + mode_basis.assumptions if x not in basis.assumptions)
         return mode_edits, mode_notes
-    if mode_basis.assumptions:
-        # The --chown alone is a safe fix: an unproven --chmod would make all of it unsafe.
+    if mode_basis.assumptions and not gain.all_changed(a, j, covering):
+        # The --chown alone is a safe fix: an unproven --chmod would make all of it unsafe (unless without it the
+        # kept chmod would store every file again: then the --chown alone saves nothing).
         mode_edits, mode_notes = [], [f"{tag}: its mode is left to the kept step (a --chmod would assume "
                                       f"{'; '.join(mode_basis.assumptions)})"]
         mode_basis = Basis()
