@@ -193,7 +193,8 @@ def _made_here(op: Op, rs: RunScript, a: Analysis, idx: int) -> bool:
     for cmd, cwd in walk(rs.script, rs.env, a.state(idx).workdir):
         if cmd is op.cmd:
             break
-        created.extend(c.path for c in run_created(a, idx, cmd, rs.env, cwd))
+        holds = lambda m: paths.requirements_hold(a, idx, m)  # noqa: E731
+        created.extend(c.path for c in run_created(a, idx, cmd, rs.env, cwd, holds))
     if not all(any(is_under(p, c) for c in created) for _, p in op.paths):
         return False
     written = _written_before(a, idx)
