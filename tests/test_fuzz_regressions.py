@@ -137,3 +137,27 @@ def test_a_target_that_cp_a_made_a_link_takes_no_appended_owner(tmp_path) -> Non
     (tmp_path / "Dockerfile").write_text(text)
     result = run(text, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
     assert "&& find /app/cache" not in result.output and "&& chown -R 1000:1000 /app/cache" not in result.output
+
+
+# Fuzz cases s22-i124 and s22-i32 (seed 22): COPY --from keeps the owner a file has in the other stage (33:33 here).
+# A `chown -R :1000` (or `chown -R web`) keeps the other part of it, but the --chown the fix wrote named 0 for it
+# ("/home/app/svc/built/app.bin: uid 33 != 0", "gid 33 != 0").
+@pytest.mark.parametrize("owner", [":1000", "1000"])
+def test_copy_from_keeps_the_part_of_the_owner_a_chown_leaves(tmp_path, owner: str) -> None:  # type: ignore[no-untyped-def]
+    text = (f"FROM {BASE} AS build\nRUN mkdir -p /out && echo built > /out/app.bin && chown 33:33 /out/app.bin\n"
+            f"FROM {BASE}\nWORKDIR /srv/app\nCOPY --from=build /out/ /srv/app/built/\nRUN chown -R {owner} /srv/app\n")
+    (tmp_path / "Dockerfile").write_text(text)
+    result = run(text, select(None, None), path=tmp_path / "Dockerfile", context=tmp_path, bases=table())
+    assert "--chown" not in result.output
+    assert any("COPY --from keeps the owners" in d for f in result.findings for d in f.details)
+
+
+@pytest.mark.build
+def test_copy_from_owner_kept_by_the_original_is_caught(build_image) -> None:  # type: ignore[no-untyped-def]
+    text = (f"FROM {BASE} AS build\nRUN mkdir -p /out && echo built > /out/app.bin && chown 33:33 /out/app.bin\n"
+            f"FROM {BASE}\nWORKDIR /srv/app\nCOPY --from=build /out/ /srv/app/built/\nRUN chown -R :1000 /srv/app\n")
+    _, original = build_image(text)
+    wrong = text.replace("COPY --from=build", "COPY --from=build --chown=0:1000").replace(
+        "RUN chown -R :1000 /srv/app", "RUN find /srv/app ! -group 1000 -exec chown -h :1000 {} +")
+    _, bad = build_image(wrong, name="Dockerfile.wrong")
+    assert any("uid 33 != 0" in d.text for d in compare_images(original, bad))

@@ -107,6 +107,12 @@ def _copy_edit(a: Analysis, j: int, ops: list[Op], idx: int, targets: list[str],
                 g = found.primary
                 used += list(found.defaults)
         start_user, start_group = u, g
+    elif ins.flag("from") is not None and "\0" in "".join(_final_owner(covering, "\0", "\0")):
+        # COPY --from keeps the owners the files have in the other stage (not 0:0 as from the context): a chown that
+        # sets only the user or only the group keeps the other part, which --chown would have to name.
+        return [], [f"{tag} left as is: COPY --from keeps the owners its files have in the other stage, and the "
+                    "chown sets only the " + ("group" if "\0" in _final_owner(covering, "\0", "\0")[0] else "user") +
+                    ", which a --chown cannot leave as it is"]
     user, group = _final_owner(covering, start_user, start_group)
     local = Basis()
     u_spell = _spell(a, user, "user", j, idx, local)
