@@ -7,6 +7,8 @@ Docker behaviour this relies on (docs/builder-semantics.md has each with its sou
   not affect COPY/ADD. Names in --chown are looked up in the stage's /etc/passwd at that point (buildah
   rejects an unknown name, BuildKit silently uses 0); `--chown=user` without a group takes the user's
   primary group.
+- COPY/ADD from the build context write 0:0 without --chown; `COPY --from` keeps the owners the files have in
+  the other stage, so a chown that sets only the user or the group gives such a COPY no --chown.
 - Directories that `COPY --chown` creates get the new owner (BuildKit, buildah); existing ones keep theirs.
   BuildKit creates a WORKDIR at once, buildah only when a later RUN needs it.
 - The builder follows symlinks in a COPY destination; `chown -R` never follows one; GNU `chmod -R`
