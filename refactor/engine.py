@@ -26,10 +26,14 @@ class Result:
     output: str
     findings: list[Finding]  # what the original file has
     applied: list[Finding]  # the fixes that produced `output`
+    fixed: frozenset[int] = frozenset()  # indexes into `findings` of those a fix was applied for
 
     @property
     def changed(self) -> bool:
         return self.output != self.source
+
+    def was_fixed(self, finding: Finding) -> bool:
+        return any(finding is f for i, f in enumerate(self.findings) if i in self.fixed)
 
 
 def find(analysis: Analysis, selected: Sequence[str]) -> list[Finding]:
@@ -74,6 +78,7 @@ def run(
     analysis = analyse_text(text, path, context, bases)
     findings = find(analysis, selected)
     applied: list[Finding] = []
+    fixed: set[int] = set()
     current = text
     pending = findings
     # Every round turns at least one finding into a fix, so the number of instructions bounds the rounds.
@@ -92,12 +97,35 @@ def run(
         if nxt == current:
             break
         applied.extend(chosen)
+        fixed.update(_originals(findings, text, chosen, current, fixed))
         current = nxt
         pending = find(analyse_text(current, path, context, bases), selected)
     else:
         raise DockerfixError("fixes did not reach a fixed point (internal error; please report)")
     # Every output has been parsed and analysed again by the last round: it parses and nothing is left to fix.
-    return Result(name, text, current, findings, applied)
+    return Result(name, text, current, findings, applied, frozenset(fixed))
+
+
+def _originals(findings: list[Finding], text: str, chosen: list[Finding], current: str, taken: set[int]) -> set[int]:
+    """Which of the original findings the fixes chosen in a round stand for: the same object in the first round;
+    later, a finding of the same transform on an instruction line whose text is still the original's (a finding
+    whose step an earlier round rewrote is left unmatched: it is not reported as fixed)."""
+    old_lines, cur_lines = text.splitlines(), current.splitlines()
+
+    def line(lines: list[str], n: int) -> str | None:
+        return lines[n - 1] if 0 < n <= len(lines) else None
+
+    out: set[int] = set()
+    for c in chosen:
+        for i, f in enumerate(findings):
+            if i in taken or i in out:
+                continue
+            same = f is c or (f.transform == c.transform and line(old_lines, f.line) is not None
+                              and line(old_lines, f.line) == line(cur_lines, c.line))
+            if same:
+                out.add(i)
+                break
+    return out
 
 
 def select(select_: Iterable[str] | None, ignore: Iterable[str] | None) -> list[str]:

@@ -281,3 +281,25 @@ def test_setcap_under_the_target_refuses_a_chown(df: str, refused: bool) -> None
     assert ("file capabilities" in f.message) == refused, f.message
     if refused:
         assert f.fix is None
+
+
+def test_a_fix_blocked_by_another_fixs_edit_is_not_reported_as_applied(tmp_path: Path) -> None:
+    """Survey (ffboy-king, rendyreivaldy25): a chown and a later chmod of the same tree both edit the COPY. Only one
+    fix can take that line in a round; the other was counted as applied (and its saving twice) but never written."""
+    from dockerfix.refactor.cli.batch import Options, process_text
+    from dockerfix.refactor.cli.report import summary
+
+    (tmp_path / "index.php").write_text("<?php echo 1;\n" * 20)
+    text = ("FROM php:8.2-apache\nCOPY . /var/www/html/\nRUN chown -R www-data:www-data /var/www/html\n"
+            "RUN chmod -R 755 /var/www/html\n")
+    (tmp_path / "Dockerfile").write_text(text)
+    result = run(text, ["chown-layer"], True, path=tmp_path / "Dockerfile", context=tmp_path)
+    chown, chmod = result.findings
+    assert result.was_fixed(chown) and "--chown=www-data:www-data" in result.output
+    assert "RUN chmod -R 755 /var/www/html" in result.output  # the chmod fix was not written
+    assert not result.was_fixed(chmod)
+    fr, _ = process_text(text, "Dockerfile", Options(selected=("chown-layer",), unsafe=True, context=str(tmp_path)),
+                         tmp_path / "Dockerfile")
+    assert [i.applied for i in fr.items] == [True, False]
+    s = summary([fr])
+    assert s["fixes_per_transform"] == {"chown-layer": 1} and s["estimated_saving_bytes"] == chown.saving

@@ -86,7 +86,7 @@ def process_text(text: str, name: str, opts: Options, path: Path | None = None) 
     items = []
     lines = text.splitlines()
     for f in result.findings:
-        applied = f.fix is not None and (f.fix.safe or opts.unsafe) and result.changed
+        applied = result.was_fixed(f)
         src = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
         col = len(src) - len(src.lstrip()) + 1
         items.append(Item(f.transform, f.line, f.message, f.fixable, f.safe, applied, list(f.details), f.saving,

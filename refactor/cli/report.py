@@ -33,8 +33,9 @@ def to_json(results: Sequence[FileResult], skipped: Sequence[tuple[Any, str]] = 
 
 
 def summary(results: Sequence[FileResult], skipped: int = 0) -> dict[str, Any]:
-    per = Counter(i.transform for r in results for i in r.items if i.fixable)
-    saving = sum(i.saving or 0 for r in results for i in r.items if i.fixable)
+    per = Counter(i.transform for r in results for i in r.items if i.applied)
+    # Only the fixes that were (or would be) applied: one blocked by another's edit saves nothing.
+    saving = sum(i.saving or 0 for r in results for i in r.items if i.applied)
     return {
         "skipped": skipped,
         "scanned": len(results),
@@ -44,7 +45,7 @@ def summary(results: Sequence[FileResult], skipped: int = 0) -> dict[str, Any]:
         "fixes_per_transform": dict(sorted(per.items())),
         "estimated_saving_bytes": saving,
         # Content that RUN steps or other stages make is not sized: the real saving is this "+ unknown".
-        "estimate_partial": any(i.saving_partial for r in results for i in r.items if i.fixable),
+        "estimate_partial": any(i.saving_partial for r in results for i in r.items if i.applied),
     }
 
 
