@@ -23,7 +23,7 @@ FAKE_CURL = r"""#!/bin/sh
 d=$(mktemp -d) && mkdir -p "$d/pkg/bin" "$d/pkg/share" && echo p > "$d/pkg/bin/p" && chmod 755 "$d/pkg/bin/p" \
   && echo k > "$d/pkg/share/key" && chmod 600 "$d/pkg/share/key" && tar -czf - -C "$d" pkg && rm -rf "$d"
 """
-FAKE_SETCAP = "#!/bin/sh\n# fuzz: setcap stub, logs its arguments\necho \"$@\" >> /var/log/setcap.log\n"
+FAKE_SETCAP = "#!/bin/sh\n# fuzz: setcap stub, logs its arguments\nmkdir -p /var/log && echo \"$@\" >> /var/log/setcap.log\n"
 
 SYMBOLIC = ("g=u", "g+rwX", "+x", "a-w", "u=rwx,go=rx", "go-w", "u+rwX,g+rX,o-rwx", "a+rX", "o=")
 OCTAL = ("755", "750", "0644", "640", "700")
