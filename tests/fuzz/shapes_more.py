@@ -97,7 +97,8 @@ def _copies(c: Any, t: str, staged: bool, flags: bool) -> list[str]:
         c.shape(f"cp-{kind}")
         flag = ""
         if flags and c.p(0.25):
-            flag = c.pick("--chmod=640 ", "--chmod=755 ", "--link ", "--chown=33:33 ")
+            # Not --link: buildah 1.28 rejects it. --chmod is BuildKit-only too, which makes a --chmod fix safe.
+            flag = c.pick("--chmod=640 ", "--chmod=755 ", "--chmod=600 ", "--chown=33:33 ")
             c.shape(f"cp-flag-{flag.split('=')[0].strip('- ')}")
         if kind == "dir":
             out.append(f"COPY {flag}app/ {t}/")
