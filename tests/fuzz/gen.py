@@ -2,7 +2,7 @@
 
 ``case(seed, index)`` returns one case, a plain dict (JSON-ready, so a finding can be saved and replayed):
 
-    {"id": "s7-i12", "family": "chown" | "deps", "shapes": [...tags...], "dockerfile": "FROM ...",
+    {"id": "s7-i12", "family": "chown" | "chown2" | "deps", "shapes": [...tags...], "dockerfile": "FROM ...",
      "files": {"rel/path": {"text": "...", "mode": 0o644} | {"symlink": "target"} | {"hardlink": "other/rel"}}}
 
 Every case builds on the test base image (``localhost/dockerfix-base``: busybox plus stub tools, users root,
@@ -11,7 +11,8 @@ daemon, www-data (33), nobody). The cases are biased towards what dockerfix fixe
 ``COPY . .``. The shapes are those of the wrong fixes found by hand (users made before, in or after the step, by
 name, id or exec form; quoted and variable owners; WORKDIR/ARG/ENV across stages; symlinks and hard links made in
 many ways; RUNs that copy, move, archive or remove files under the target; setuid files; pip options that name
-local files; .dockerignore).
+local files; .dockerignore). The ``chown2`` family (tests/fuzz/shapes_more.py) has the shapes chown-layer learned
+later: COPY --chmod, symbolic modes, moved account steps, curl/cat piped into tar, setcap, links above the target.
 
 Deterministic: the same (seed, index) always gives the same case (``random.Random`` seeded with an int).
 """
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import random
 from typing import Any
+
+from .shapes_more import chown2_case
 
 BASE = "localhost/dockerfix-base"
 
@@ -301,7 +304,9 @@ def _chown_case(c: _Case) -> None:
     between.sort(key=lambda line: f"rm -f {t}/f.txt" in line or f"mv {t}/f.txt" in line)
     for line in lines:
         c.add(line)
-    if between and len(lines) > 1 and c.p(0.5):  # some RUNs before the last COPY too
+    # Some RUNs before the last COPY too, but not one that works on f.txt when that COPY is what writes it.
+    writes_f = lines[-1].endswith("/f.txt") and not lines[-1].endswith("/data/f.txt")
+    if between and len(lines) > 1 and c.p(0.5) and not (writes_f and f"{t}/f.txt" in between[0]):
         c.lines.insert(len(c.lines) - 1, between.pop(0))
     for line in between:
         c.add(line)
@@ -441,9 +446,12 @@ def _deps_case(c: _Case) -> None:
 def case(seed: int, index: int) -> dict[str, Any]:
     """The case number ``index`` of the slice ``seed``."""
     rng = random.Random(seed * 1_000_003 + index)
-    c = _Case(rng, "chown" if rng.random() < 0.62 else "deps")
+    roll = rng.random()
+    c = _Case(rng, "chown" if roll < 0.45 else "chown2" if roll < 0.7 else "deps")
     if c.family == "chown":
         _chown_case(c)
+    elif c.family == "chown2":
+        chown2_case(c, BASE)
     else:
         _deps_case(c)
     return c.done(f"s{seed}-i{index}")
