@@ -25,7 +25,10 @@ def _tool(name: str) -> str:
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> int:
-    return subprocess.run(args, cwd=cwd, capture_output=True, env={**os.environ, **env}).returncode
+    # The tools' own temporary files (uv leaves lock files in $TMPDIR) stay inside the test's folder.
+    tmp = cwd / ".tmp"
+    tmp.mkdir(exist_ok=True)
+    return subprocess.run(args, cwd=cwd, capture_output=True, env={**os.environ, "TMPDIR": str(tmp), **env}).returncode
 
 
 def test_npm_ci_writes_node_modules_only_for_a_package_left_after_omitting(tmp_path: Path) -> None:
