@@ -231,7 +231,11 @@ class Context:
         found = self.files(source)
         if found is None:
             return None
-        return sum((self.root / f).stat().st_size for f in found)
+        return self.bytes(found)
+
+    def bytes(self, files: list[str]) -> int:
+        """The total size of these context files (paths relative to the root)."""
+        return sum((self.root / f).stat().st_size for f in files)
 
 
 def load(root: Path, dockerfile: Path | None = None) -> Context:

@@ -43,7 +43,7 @@ def estimate(a: Analysis, touched: list[int], kept: dict[int, list[str]] | None 
             partial = True
             continue
         if kept is not None and j in kept:
-            total += sum((ctx.root / f).stat().st_size for f in kept[j])
+            total += ctx.bytes(kept[j])  # type: ignore[attr-defined]
             continue
         for src in ca.sources:
             size = ctx.size(src)  # type: ignore[attr-defined]
